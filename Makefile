@@ -1,0 +1,59 @@
+# Two commands set everything up (README): `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+PORT ?= 8000
+export PORT
+# The local demo runs with DEBUG on, which lets it generate its SECRET_KEY under var/. Any
+# settings variable set in the environment (README) is passed through unchanged.
+export DEBUG ?= true
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test pytest lint test-browser clean
+
+# Two instances started at once on a fresh clone would both install into .venv: the lock (where
+# util-linux's flock exists) makes the second wait, then find nothing left to do.
+INSTALL := $(if $(shell command -v flock),flock .venv.lock,) sh -c
+
+$(VENV)/.installed-run: pyproject.toml
+	$(INSTALL) '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -e .'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml
+	$(INSTALL) '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -e ".[dev]"'
+	touch $@
+
+## run: web on 127.0.0.1:$(PORT), one Celery worker and beat, in the foreground; Ctrl-C stops all.
+run: $(VENV)/.installed-run
+	$(BIN)/python manage.py translations_compile
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Shaoxiang: http://127.0.0.1:$(PORT)/   health: http://127.0.0.1:$(PORT)/healthz   (Ctrl-C stops all)"
+	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+## test: lint, then the whole suite except the browser tests.
+test: $(VENV)/.installed-dev lint pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/python manage.py translations_compile
+	$(BIN)/pytest -m "not browser" -n 2
+
+## test-browser: the browser tests in Debian's Chromium (installed here when missing and root).
+test-browser: $(VENV)/.installed-dev
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; \
+	fi
+	$(BIN)/python manage.py translations_compile
+	$(BIN)/pytest -m browser -p no:xdist
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssessmentConfig(AppConfig):
+    """Two-way assessment (双向考核) and the rollups behind the dashboard."""
+
+    name = "assessment"
+    verbose_name = _("Assessment")

@@ -1,0 +1,303 @@
+"""The one settings module, driven by the environment (README lists every variable).
+
+The embedded default needs no service: a SQLite file and a file-system broker under ``VAR_DIR``.
+Setting ``DATABASE_URL`` and ``REDIS_URL`` moves the same code onto PostgreSQL and Redis; there is
+no branch that only production takes. A bad value stops start-up with one line (config.env).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from config.env import (
+    config_fail,
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_redis_url,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Everything an embedded instance writes: the SQLite file, the broker's folders, the generated
+# secret key, the file cache, collected static files. A second instance side by side needs only
+# another VAR_DIR (and PORT).
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    config_fail("VAR_DIR", f"cannot create {VAR_DIR}: {exc.strerror}")
+
+# One name per deployment: prefixes Redis cache keys and names the Celery queue and exchanges, so
+# that two instances can share one Redis.
+INSTANCE_NAME = env_str("INSTANCE_NAME", "shaoxiang")
+if not INSTANCE_NAME.replace("-", "").replace("_", "").isalnum():
+    config_fail("INSTANCE_NAME", f"letters, digits, '-' and '_' only, got {INSTANCE_NAME!r}")
+
+DEBUG = env_bool("DEBUG", default=False)
+
+
+def _generated_secret_key(path: Path) -> str:
+    """Read the key generated on a first DEBUG run, or generate it. Safe against a race between
+    web, worker and beat starting together: the key is written to a temporary file and linked into
+    place, which fails if another process won."""
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        # Created private: never readable by others, not even between write and chmod.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_str("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG:
+        config_fail("SECRET_KEY", "required when DEBUG is off (set it, or set DEBUG=true locally)")
+    SECRET_KEY = _generated_secret_key(VAR_DIR / "secret_key")
+elif len(SECRET_KEY) < 32:
+    config_fail("SECRET_KEY", "must be at least 32 characters")
+
+# Keys encrypting personal data at rest (reporters' phone numbers): comma-separated Fernet keys,
+# the first encrypts, all decrypt (rotation). Unset: one key derived from SECRET_KEY, so set it
+# explicitly before SECRET_KEY is ever rotated.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY", [])
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        if len(base64.urlsafe_b64decode(_key.encode())) != 32:
+            raise ValueError
+    except ValueError:
+        config_fail(
+            "FIELD_ENCRYPTION_KEY",
+            "each key is 32 bytes in URL-safe base64 (Fernet.generate_key())",
+        )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "guardian",
+    "django_celery_beat",
+    "django_htmx",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # Ours, in dependency order: an app imports only from apps above it (DESIGN.md).
+    "core",
+    "grids",
+    "powers",
+    "enforcement",
+    "assessment",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------------------------
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shaoxiang.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the web, the worker and beat read while one of them writes; the busy timeout
+        # makes a writer wait for the lock instead of failing at once; IMMEDIATE takes the write
+        # lock at BEGIN, so two transactions never deadlock upgrading a read lock.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
+# Persistent connections: without them PostgreSQL serves about a fifth of the requests (NOTES.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache: set explicitly (django-environ would switch to django-redis on its own) --------------
+REDIS_URL = env_redis_url("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": INSTANCE_NAME,
+        }
+    }
+else:
+    # Shared by every process of an embedded instance, unlike the local-memory cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- auth ---------------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+# --- language and time --------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files -------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Largest evidence file accepted (photos, short videos, PDFs).
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20, minimum=1) * 1024 * 1024
+
+# --- REST API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shaoxiang API",
+    "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Celery -------------------------------------------------------------------------------------
+# Liveness: beat records a tick and sends heartbeat_task every HEARTBEAT_INTERVAL seconds; a
+# worker that runs it records the run. /healthz calls either stale after two intervals.
+HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 10, minimum=1)
+HEALTH_STALE_AFTER = 2 * HEARTBEAT_INTERVAL
+
+BROKER_DIR = VAR_DIR / "broker"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # Longer than any task may run, so an unacknowledged task is not handed out twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 5}
+else:
+    # kombu's file-system transport: messages are files under VAR_DIR, no server needed. The
+    # database stays the source of truth: anything due is re-found by a sweeper if a file is lost.
+    for folder in ("queue", "control", "processed"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        # Consumed messages are moved here and deleted; keeping the move on one file system
+        # makes it a rename.
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        # Seconds between looks at the queue folder (kombu's default is 1): a task waits at most
+        # a quarter second, for the cost of a directory listing four times a second.
+        "polling_interval": 0.25,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = INSTANCE_NAME
+CELERY_CONTROL_EXCHANGE = INSTANCE_NAME
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# No result backend, so no nightly backend_cleanup entry in the beat schedule.
+CELERY_RESULT_EXPIRES = None
+# Redelivery after a lost worker, one message at a time per process (NOTES.md, "Celery with Redis").
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "core.beat:LeasedDatabaseScheduler"
+# Beat wakes at least this often, so its own tick (and its lease) is refreshed in time.
+CELERY_BEAT_MAX_LOOP_INTERVAL = min(5, HEARTBEAT_INTERVAL)
+# Installed into django-celery-beat's tables by the scheduler at start; keep this list short:
+# sweepers and rollups, never one entry per case (NOTES.md).
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {
+        "task": "core.tasks.heartbeat_task",
+        "schedule": float(HEARTBEAT_INTERVAL),
+        # A heartbeat queued while every worker was down says nothing when it finally runs.
+        "options": {"expires": float(HEALTH_STALE_AFTER)},
+    },
+}
+
+# --- logging ------------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    config_fail("LOG_LEVEL", f"expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", "shaoxiang-demo")

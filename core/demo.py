@@ -1,0 +1,63 @@
+"""Demo users, one or more for every role. Part of ``manage.py seed_demo``.
+
+Passwords are set only when a user is created, so re-seeding never undoes a changed password.
+Never run seed_demo on a production database: these logins are printed for anyone to read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+
+from core.choices import Role
+
+# (username, role, full name, staff?) — street-level roles once per demo street, by street prefix.
+DEMO_USERS = [
+    ("hh_officer", Role.OFFICER, "王建军", False),
+    ("hh_grid", Role.GRID_WORKER, "李秀英", False),
+    ("hh_command", Role.COMMAND_CENTRE, "张伟", False),
+    ("hh_leader", Role.STREET_LEADER, "刘洋", False),
+    ("fzm_officer", Role.OFFICER, "陈静", False),
+    ("fzm_grid", Role.GRID_WORKER, "杨磊", False),
+    ("fzm_command", Role.COMMAND_CENTRE, "赵敏", False),
+    ("fzm_leader", Role.STREET_LEADER, "黄强", False),
+    ("dept_liaison", Role.DEPARTMENT_LIAISON, "周杰", False),
+    ("legal_reviewer", Role.LEGAL_REVIEWER, "吴芳", False),
+    ("district_admin", Role.DISTRICT_ADMIN, "徐明", True),
+]
+
+
+@dataclass
+class DemoReport:
+    """What seed_demo tells the person who ran it."""
+
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, created: bool | int) -> None:
+        """Add one when ``created`` is True, or the number given."""
+        self.created[what] = self.created.get(what, 0) + int(created)
+
+
+def demo_seed(report: DemoReport) -> None:
+    user_model = get_user_model()
+    password = make_password(settings.DEMO_PASSWORD)  # hashed once for every demo login
+    for username, role, full_name, staff in DEMO_USERS:
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={
+                # Chinese names are written whole, family name first; get_full_name() joins
+                # first and last with a space, so the whole name goes in first_name.
+                "first_name": full_name,
+                "is_staff": staff,
+                "is_superuser": staff,
+                "password": password,
+            },
+        )
+        # get_or_create: the roles migration made the groups, but a flushed database has none
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+        report.count("users", created)
+        report.logins.append((username, str(role.label)))

@@ -1,0 +1,99 @@
+"""Reads of the platform plumbing: the health report, a user's roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from core.choices import Component, Role
+from core.models import Heartbeat
+
+
+@dataclass
+class HealthReport:
+    """What /healthz and ``manage.py healthcheck`` show. ``ok`` is False when any part is down or
+    stale (older than two heartbeat intervals)."""
+
+    database: dict = field(default_factory=dict)
+    broker: dict = field(default_factory=dict)
+    beat: dict = field(default_factory=dict)
+    worker: dict = field(default_factory=dict)
+    stale_after_seconds: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(part.get("ok") for part in (self.database, self.broker, self.beat, self.worker))
+
+    def as_dict(self) -> dict:
+        return {
+            "status": "ok" if self.ok else "fail",
+            "database": self.database,
+            "broker": self.broker,
+            "beat": self.beat,
+            "worker": self.worker,
+            "stale_after_seconds": self.stale_after_seconds,
+        }
+
+
+def _database_check() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure to reach the database is the answer, not an error
+        return {"ok": False, "vendor": connection.vendor, "error": str(exc)[:200]}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _broker_check() -> dict:
+    transport = celery_app.conf.broker_url.split("://", 1)[0]
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+            conn.default_channel  # noqa: B018 -- opening a channel proves the transport works
+    except Exception as exc:  # unreachable broker: report it, do not raise
+        return {"ok": False, "transport": transport, "error": str(exc)[:200]}
+    return {"ok": True, "transport": transport}
+
+
+def _age(seen_at: datetime | None, now: datetime, stale_after: int) -> dict:
+    if seen_at is None:
+        return {"ok": False, "last_seen": None, "age_seconds": None}
+    age = (now - seen_at).total_seconds()
+    return {
+        "ok": age <= stale_after,
+        "last_seen": seen_at.isoformat(),
+        "age_seconds": round(age, 1),
+    }
+
+
+def health_report() -> HealthReport:
+    """Database, broker, the last beat tick and the freshest worker heartbeat."""
+    stale_after = settings.HEALTH_STALE_AFTER
+    report = HealthReport(stale_after_seconds=stale_after)
+    report.database = _database_check()
+    report.broker = _broker_check()
+    if not report.database["ok"]:
+        report.beat = {"ok": False, "error": "database unavailable"}
+        report.worker = {"ok": False, "error": "database unavailable"}
+        return report
+    now = timezone.now()
+    last = Heartbeat.objects.aggregate(
+        beat=Max("seen_at", filter=Q(component=Component.BEAT)),
+        worker=Max("seen_at", filter=Q(component=Component.WORKER)),
+    )
+    report.beat = _age(last["beat"], now, stale_after)
+    report.worker = _age(last["worker"], now, stale_after)
+    return report
+
+
+def user_roles(*, user) -> list[Role]:
+    """The roles (groups named after a Role) the user holds, in Role's order."""
+    names = set(user.groups.values_list("name", flat=True))
+    return [role for role in Role if role.value in names]

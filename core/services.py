@@ -1,0 +1,93 @@
+"""Writes of the platform plumbing: heartbeats and the beat lease."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.choices import Component
+from core.models import Heartbeat
+
+
+def heartbeat_record(*, component: Component, node: str, holder: str = "") -> None:
+    """Upsert the row of this process with the current time. Idempotent; one statement in the
+    common case, so a worker's heartbeat never waits behind anything long."""
+    now = timezone.now()
+    updated = Heartbeat.objects.filter(component=component, node=node).update(
+        seen_at=now, holder=holder
+    )
+    if updated:
+        return
+    try:
+        with transaction.atomic():
+            Heartbeat.objects.create(component=component, node=node, holder=holder, seen_at=now)
+    except IntegrityError:  # another process created it between our UPDATE and INSERT
+        Heartbeat.objects.filter(component=component, node=node).update(seen_at=now, holder=holder)
+
+
+def beat_holder_name() -> str:
+    """Names this beat process in the lease: host and pid, so a crash on this host is detectable."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_dead_here(holder: str) -> bool:
+    """True when the holder ran on this host and its process is gone (a beat killed by SIGKILL
+    never released its lease; waiting out the TTL would only delay the restart)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def beat_lease_acquire(*, holder: str, ttl: timedelta) -> str | None:
+    """Claim the beat lease for ``holder``.
+
+    Returns None when claimed, or the name of the live holder that keeps it. The claim is a
+    conditional UPDATE on the values just read, so of two beats starting together exactly one
+    wins, on SQLite as on PostgreSQL. A lease is free when released, expired (not renewed for
+    ``ttl``) or held by a process of this host that no longer exists."""
+    now = timezone.now()
+    row, _ = Heartbeat.objects.get_or_create(
+        component=Component.BEAT, node="", defaults={"holder": "", "seen_at": now - ttl}
+    )
+    free = (
+        not row.holder
+        or row.holder == holder
+        or row.seen_at <= now - ttl
+        or _holder_is_dead_here(row.holder)
+    )
+    if not free:
+        return row.holder
+    claimed = Heartbeat.objects.filter(pk=row.pk, holder=row.holder, seen_at=row.seen_at).update(
+        holder=holder, seen_at=now
+    )
+    if claimed != 1:
+        return Heartbeat.objects.get(pk=row.pk).holder
+    return None
+
+
+def beat_lease_renew(*, holder: str) -> bool:
+    """Record a beat tick. False when ``holder`` no longer holds the lease (it was taken over
+    after this beat stalled past the TTL): that beat must stop."""
+    return (
+        Heartbeat.objects.filter(component=Component.BEAT, node="", holder=holder).update(
+            seen_at=timezone.now()
+        )
+        == 1
+    )
+
+
+def beat_lease_release(*, holder: str) -> None:
+    """Give the lease up on a clean stop, so a restarted beat need not wait for the TTL. The last
+    tick time stays, so /healthz goes on reporting its true age."""
+    Heartbeat.objects.filter(component=Component.BEAT, node="", holder=holder).update(holder="")

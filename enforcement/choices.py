@@ -1,0 +1,93 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class CaseStatus(models.TextChoices):
+    """The lifecycle of a case (DESIGN.md); only enforcement.workflow writes it."""
+
+    REPORTED = "reported", _("Reported")  # 上报
+    ACCEPTED = "accepted", _("Accepted")  # 受理
+    REJECTED = "rejected", pgettext_lazy("case status", "Rejected")  # 不予受理
+    DISPATCHED = "dispatched", _("Dispatched")  # 派发
+    ON_SCENE = "on_scene", _("On scene")  # 到场
+    RESOLVED = "resolved", _("Resolved")  # 处置完毕
+    CLOSED = "closed", _("Closed")  # 结案
+    REOPENED = "reopened", _("Reopened")  # 返工
+    TRANSFERRED = "transferred", _("Transferred")  # 移送
+    SUSPENDED = "suspended", _("Suspended")  # 中止
+
+
+class CaseSource(models.TextChoices):
+    GRID_REPORT = "grid_report", _("Grid report")  # 网格上报
+    HOTLINE_12345 = "hotline_12345", _("12345 hotline")  # 12345 工单
+    PATROL = "patrol", _("Patrol")  # 巡查发现
+    VIDEO = "video", _("Video alert")  # 视频监控
+    DRONE = "drone", _("Drone alert")  # 无人机
+    MEDIA = "media", _("Media")  # 媒体曝光
+    RESIDENT = "resident", _("Resident complaint")  # 群众投诉
+    DEPARTMENT = "department", _("Department transfer")  # 部门移交
+
+
+class Severity(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary")  # 一般
+    MAJOR = "major", _("Major or complex")  # 重大复杂
+
+
+class HandlingMode(models.TextChoices):
+    """The seeds' 70/20/10: most matters are settled by service, some by management, few by
+    penalty (seed 000)."""
+
+    SERVICE = "service", _("Service")  # 服务
+    MANAGEMENT = "management", _("Management")  # 管理
+    ENFORCEMENT = "enforcement", _("Enforcement")  # 执法
+
+
+class DispatchTarget(models.TextChoices):
+    TEAM = "team", _("Enforcement team")  # 执法中队
+    GRID = "grid", _("The grid, for self-handling")  # 网格自处置
+    DEPARTMENT = "department", _("A department, by whistle")  # 吹哨
+
+
+class CallStatus(models.TextChoices):
+    """A department's answer to the whistle (吹哨报到)."""
+
+    CALLED = "called", _("Called")  # 吹哨
+    REPORTED_IN = "reported_in", _("Reported in")  # 报到
+    ACCEPTED = "accepted", _("Taken on")  # 接单
+    COMPLETED = "completed", _("Completed")  # 办结
+    RETURNED = "returned", _("Returned")  # 退回
+
+
+class EvidenceKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    VIDEO = "video", _("Video")
+    DOCUMENT = "document", _("Document (PDF)")
+
+
+class EventKind(models.TextChoices):
+    """What a CaseEvent records: every transition, and the other things done to a case."""
+
+    INTAKE = "intake", _("Reported")
+    ACCEPT = "accept", _("Accepted")
+    REJECT = "reject", pgettext_lazy("case status", "Rejected")
+    DISPATCH = "dispatch", _("Dispatched")
+    ARRIVE = "arrive", _("Arrived on scene")
+    RESOLVE = "resolve", _("Resolved")
+    VERIFY = "verify", _("Verified and closed")
+    REOPEN = "reopen", _("Sent back for rework")
+    TRANSFER = "transfer", _("Transferred")
+    SUSPEND = "suspend", _("Suspended")
+    RESUME = "resume", _("Resumed")
+    ROUTE = "route", _("Routed")
+    PENALTY_FILE = "penalty_file", _("Case filed (立案)")
+    PENALTY_INVESTIGATE = "penalty_step", _("Investigation step")
+    PENALTY_REVIEW = "legal_review", _("Legal review")
+    PENALTY_DECIDE = "penalty_decide", _("Penalty decided")
+    EVIDENCE = "evidence", _("Evidence attached")
+    PHONE_REVEAL = "phone_reveal", _("Reporter's phone read")
+    CALL = "call", _("Department called")
+    CALL_REPORT_IN = "call_report_in", _("Department reported in")
+    CALL_ACCEPT = "call_accept", _("Department took it on")
+    CALL_COMPLETE = "call_complete", _("Department completed")
+    CALL_RETURN = "call_return", _("Department returned it")

@@ -1,0 +1,83 @@
+"""Demo enforcement data for ``manage.py seed_demo``: the standard matter types linked to the
+sample power list, one team per area of each street and officers with certificates (one of them
+expired, as happens). Idempotent. Demo cases come with the rest of issue #5."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from core.choices import Role
+from enforcement.models import Officer, Team
+from enforcement.services import matter_types_load
+from grids.models import Region
+
+STREETS = {"320104010": ("hh", "红花"), "320104003": ("fzm", "夫子庙")}
+AREAS = ["一片区", "二片区", "三片区"]
+NAMES = [
+    "王建国",
+    "李卫东",
+    "张志强",
+    "刘海涛",
+    "陈晓明",
+    "杨帆",
+    "赵磊",
+    "黄勇",
+    "周斌",
+    "吴昊",
+    "徐军",
+    "孙鹏",
+]
+
+
+def demo_seed(report) -> None:
+    created, _linked = matter_types_load()
+    report.count("matter types", created)
+    user_model = get_user_model()
+    officer_group, _ = Group.objects.get_or_create(name=Role.OFFICER)
+    serial = 0
+    for street_code, (prefix, short) in STREETS.items():
+        street = Region.objects.get(code=street_code)
+        for n, area in enumerate(AREAS, start=1):
+            team, created = Team.objects.get_or_create(
+                street=street, name=f"{short}执法{n}中队", defaults={"areas": [area]}
+            )
+            report.count("teams", created)
+            for k in range(2):
+                serial += 1
+                username = f"{prefix}_t{n}_officer{k + 1}"
+                user, user_created = user_model.objects.get_or_create(
+                    username=username, defaults={"first_name": NAMES[(serial - 1) % len(NAMES)]}
+                )
+                if user_created:
+                    user.set_unusable_password()
+                    user.save(update_fields=["password"])
+                user.groups.add(officer_group)
+                # The third team's second officer lets his certificate lapse: Art. 42 refusals
+                # have something to show.
+                expiry = date(2025, 12, 31) if (n, k) == (3, 1) else date(2028, 6, 30)
+                _, officer_created = Officer.objects.get_or_create(
+                    user=user,
+                    defaults={
+                        "team": team,
+                        "certificate_number": f"3201{serial:07d}",
+                        "certificate_expires_on": expiry,
+                    },
+                )
+                report.count("officers", officer_created)
+    # The printed officer logins belong to the first team of their street.
+    for prefix, (street_code, name) in {
+        "hh": ("320104010", "红花执法1中队"),
+        "fzm": ("320104003", "夫子庙执法1中队"),
+    }.items():
+        user = user_model.objects.filter(username=f"{prefix}_officer").first()
+        if user and not Officer.objects.filter(user=user).exists():
+            serial += 1
+            Officer.objects.create(
+                user=user,
+                team=Team.objects.get(street__code=street_code, name=name),
+                certificate_number=f"3201{90 + serial:07d}",
+                certificate_expires_on=date(2028, 6, 30),
+            )

@@ -1,0 +1,113 @@
+"""The only writer of CaseEvent, and the check of its hash chain.
+
+Each event's hash is SHA-256 over the previous event's hash of the same case and the event's
+canonical content: a JSON object with sorted keys of the case number, sequence, kind, actor id,
+time (ISO 8601, UTC, microseconds), statuses and details. Changing, inserting or deleting a row
+breaks the chain from that row on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from enforcement.models import Case, CaseEvent
+
+GENESIS = "0" * 64
+
+
+def _canonical(*, number: str, event: CaseEvent) -> bytes:
+    content = {
+        "case": number,
+        "sequence": event.sequence,
+        "kind": event.kind,
+        "actor": event.actor_id,
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "from": event.from_status,
+        "to": event.to_status,
+        "data": event.data,
+    }
+    return json.dumps(
+        content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
+    ).encode()
+
+
+def _digest(previous_hash: str, canonical: bytes) -> str:
+    return hashlib.sha256(previous_hash.encode() + canonical).hexdigest()
+
+
+def case_event_record(
+    *,
+    case: Case,
+    kind: str,
+    actor=None,
+    from_status: str = "",
+    to_status: str = "",
+    data: dict | None = None,
+) -> CaseEvent:
+    """Append an event to the case's chain. Call inside the transaction that changes the case,
+    holding its row lock (workflow functions do), so the chain has one writer at a time; the
+    unique (case, sequence) constraint refuses a second writer that slipped through."""
+    last = (
+        CaseEvent.objects.filter(case=case)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
+    sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    # Details go through JSON once, so what is hashed is exactly what the database returns.
+    data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    event = CaseEvent(
+        case=case,
+        sequence=sequence,
+        kind=kind,
+        actor=actor,
+        at=timezone.now(),
+        from_status=from_status,
+        to_status=to_status,
+        data=data,
+        previous_hash=previous_hash,
+    )
+    event.hash = _digest(previous_hash, _canonical(number=case.number, event=event))
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class BrokenEvent:
+    case_number: str
+    sequence: int
+    event_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"case {self.case_number}, event {self.sequence} (id {self.event_id}): {self.reason}"
+
+
+def history_verify(*, cases=None) -> BrokenEvent | None:
+    """The first event whose chain is broken, case by case in number order; None when intact."""
+    cases = (cases if cases is not None else Case.objects.all()).order_by("number")
+    for case in cases.iterator():
+        previous_hash, expected_sequence = GENESIS, 1
+        for event in CaseEvent.objects.filter(case=case).order_by("sequence").iterator():
+            if event.sequence != expected_sequence:
+                return BrokenEvent(
+                    case.number,
+                    event.sequence,
+                    event.pk,
+                    f"sequence {expected_sequence} is missing",
+                )
+            if event.previous_hash != previous_hash:
+                return BrokenEvent(
+                    case.number, event.sequence, event.pk, "does not follow the previous event"
+                )
+            if event.hash != _digest(previous_hash, _canonical(number=case.number, event=event)):
+                return BrokenEvent(
+                    case.number, event.sequence, event.pk, "content does not match its hash"
+                )
+            previous_hash, expected_sequence = event.hash, expected_sequence + 1
+    return None

@@ -1,0 +1,18 @@
+from enforcement.models.cases import Case, CaseNumberCounter, MatterType
+from enforcement.models.dispatch import DepartmentCall
+from enforcement.models.events import CaseEvent
+from enforcement.models.evidence import Evidence
+from enforcement.models.penalties import PenaltyProceeding
+from enforcement.models.people import Officer, Team
+
+__all__ = [
+    "Case",
+    "CaseEvent",
+    "CaseNumberCounter",
+    "DepartmentCall",
+    "Evidence",
+    "MatterType",
+    "Officer",
+    "PenaltyProceeding",
+    "Team",
+]

@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from enforcement.choices import CaseStatus, EventKind
+
+
+class CaseEvent(models.Model):
+    """One thing done to a case (全过程留痕): who, when, what, the status before and after, and its
+    details. Append-only and hash-chained per case: ``hash`` is the SHA-256 of the previous
+    event's hash and this event's canonical content (enforcement.events), so that an edited or
+    deleted row is detected by ``manage.py verify_history``."""
+
+    case = models.ForeignKey("enforcement.Case", on_delete=models.PROTECT, related_name="events")
+    sequence = models.PositiveIntegerField(_("sequence"))
+    kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    from_status = models.CharField(_("from"), max_length=12, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=CaseStatus.choices, blank=True)
+    data = models.JSONField(_("details"), default=dict)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["case", "sequence"]
+        constraints = [
+            # One chain per case: two writers racing for the same place in it cannot both win.
+            models.UniqueConstraint(fields=["case", "sequence"], name="enforcement_event_sequence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.sequence} {self.kind}"

@@ -1,0 +1,188 @@
+"""Writes of the enforcement app other than state changes: numbering and intake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.crypto import field_decrypt, field_encrypt
+from enforcement.choices import CaseSource, CaseStatus, EventKind
+from enforcement.events import case_event_record
+from enforcement.models import Case, CaseNumberCounter, MatterType
+from grids.choices import Crs, RegionLevel
+from grids.crs import to_wgs84
+from grids.locate import cell_locate
+from grids.models import GridCell, Region, Subject
+from grids.selectors import phone_mask
+from grids.services import phone_clean
+
+
+def case_number_allocate(*, street: Region, year: int) -> tuple[int, str]:
+    """The next sequence and number of ``street`` in ``year``: ``<street>-<year>-<6 digits>``.
+
+    Must run inside the transaction that creates the case: the UPDATE locks the counter row until
+    that transaction ends, so concurrent intakes queue, and a rolled-back intake gives its number
+    back. Gap-free and never reused."""
+    CaseNumberCounter.objects.get_or_create(street=street, year=year)
+    CaseNumberCounter.objects.filter(street=street, year=year).update(last=F("last") + 1)
+    sequence = CaseNumberCounter.objects.get(street=street, year=year).last
+    return sequence, f"{street.code}-{year}-{sequence:06d}"
+
+
+@dataclass
+class Intake:
+    case: Case
+    created: bool
+
+
+def case_intake(
+    *,
+    source: str,
+    matter_type: MatterType,
+    description: str,
+    lat: float,
+    lng: float,
+    crs: str = Crs.WGS84,
+    external_id: str = "",
+    street: Region | None = None,
+    address: str = "",
+    subject: Subject | None = None,
+    severity: str | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    actor=None,
+) -> Intake:
+    """Register a problem from any source as a numbered case in status reported.
+
+    Idempotent on (source, external id): a work order sent twice returns the first case with
+    ``created`` False (a unique constraint decides, not a check). The point is converted to
+    WGS-84 and located in its cell; the street follows from the cell, and must be given for a
+    point outside the net. Raises ValidationError."""
+    if source not in CaseSource.values:
+        raise ValidationError({"source": _("Unknown source %(value)r.") % {"value": source}})
+    external_id = (external_id or "").strip()
+    if external_id:
+        existing = Case.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return Intake(case=existing, created=False)
+    if not (description or "").strip():
+        raise ValidationError({"description": _("Describe the problem.")})
+    try:
+        reporter_phone = phone_clean(reporter_phone)
+    except ValidationError as exc:
+        raise ValidationError({"reporter_phone": exc.messages}) from None
+    w_lat, w_lng = to_wgs84(lat, lng, crs)
+    located = cell_locate(w_lat, w_lng)
+    cell = (
+        GridCell.objects.select_related("community__parent").get(pk=located.cell.id)
+        if located.cell
+        else None
+    )
+    if cell is not None:
+        street = cell.community.parent
+    elif street is None or street.level != RegionLevel.STREET:
+        raise ValidationError(
+            {"lat": _("The point lies outside every grid cell: name the street.")}
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            sequence, number = case_number_allocate(
+                street=street, year=timezone.localtime(now).year
+            )
+            case = Case.objects.create(
+                street=street,
+                year=timezone.localtime(now).year,
+                sequence=sequence,
+                number=number,
+                source=source,
+                external_id=external_id,
+                matter_type=matter_type,
+                severity=severity or matter_type.default_severity,
+                handling_mode=matter_type.default_handling_mode,
+                description=description.strip(),
+                lat=round(w_lat, 7),
+                lng=round(w_lng, 7),
+                cell=cell,
+                address=address.strip(),
+                subject=subject,
+                reporter_name=reporter_name.strip(),
+                reporter_phone_encrypted=field_encrypt(reporter_phone),
+                reporter_phone_masked=phone_mask(reporter_phone) if reporter_phone else "",
+                reported_by=actor,
+                status=CaseStatus.REPORTED,
+            )
+            case_event_record(
+                case=case,
+                kind=EventKind.INTAKE,
+                actor=actor,
+                to_status=CaseStatus.REPORTED,
+                data={
+                    "source": source,
+                    "external_id": external_id,
+                    "cell": cell.code if cell else None,
+                    "matter_type": matter_type.code,
+                    "lat": case.lat,
+                    "lng": case.lng,
+                },
+            )
+    except IntegrityError:
+        # The same work order arrived twice at once: the other request made the case.
+        existing = (
+            Case.objects.filter(source=source, external_id=external_id).first()
+            if external_id
+            else None
+        )
+        if existing is None:
+            raise
+        return Intake(case=existing, created=False)
+    return Intake(case=case, created=True)
+
+
+def case_reporter_phone_reveal(*, case: Case, user) -> str:
+    """The reporter's phone number whole, for a user holding enforcement.view_reporter_phone;
+    the reading is recorded in the case's history (who, when). Raises PermissionDenied."""
+    if not user.has_perm("enforcement.view_reporter_phone"):
+        raise PermissionDenied(_("You may not read reporters' phone numbers."))
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        case_event_record(
+            case=locked,
+            kind=EventKind.PHONE_REVEAL,
+            actor=user,
+            from_status=locked.status,
+            to_status=locked.status,
+        )
+    return field_decrypt(locked.reporter_phone_encrypted)
+
+
+def matter_types_load() -> tuple[int, int]:
+    """Create the matter types of enforcement.matter_types that are missing and add the links to
+    power items that exist and are missing. Never removes a link an administrator made.
+    Returns (types created, links added)."""
+    from enforcement.matter_types import MATTER_TYPES
+    from powers.models import PowerItem
+
+    items = PowerItem.objects.in_bulk(field_name="code")
+    created = linked = 0
+    with transaction.atomic():
+        for code, name, handling, severity, item_codes in MATTER_TYPES:
+            matter, was_created = MatterType.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "default_handling_mode": handling,
+                    "default_severity": severity,
+                },
+            )
+            created += was_created
+            present = set(matter.power_items.values_list("code", flat=True))
+            wanted = [items[c] for c in item_codes if c in items and c not in present]
+            matter.power_items.add(*wanted)
+            linked += len(wanted)
+    return created, linked

@@ -1,0 +1,559 @@
+"""The lifecycle of a case: the transition table and one function per transition. Nothing else
+writes ``Case.status``.
+
+Every function takes keyword arguments and an ``actor``; in one transaction it locks the case,
+checks the table (and the expected version, when the caller sends one: If-Match), compare-and-sets
+``status`` and ``version``, and appends a CaseEvent. Doing a finished transition again changes
+nothing. Timers (issue #6) will be started and cancelled here too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from enforcement.choices import CallStatus, CaseStatus, DispatchTarget, EventKind, HandlingMode
+from enforcement.constants import CRIMINAL_GOODS_THRESHOLD_YUAN
+from enforcement.events import case_event_record
+from enforcement.models import Case, DepartmentCall, Officer, Team
+from powers.choices import UsageKind
+from powers.selectors import street_holds_power
+from powers.services import power_usage_record
+
+S = CaseStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str | None  # None: back to the status before suspension
+
+
+TRANSITIONS: dict[str, Transition] = {
+    EventKind.ACCEPT: Transition((S.REPORTED,), S.ACCEPTED),
+    EventKind.REJECT: Transition((S.REPORTED,), S.REJECTED),
+    EventKind.DISPATCH: Transition((S.ACCEPTED, S.REOPENED), S.DISPATCHED),
+    EventKind.ARRIVE: Transition((S.DISPATCHED,), S.ON_SCENE),
+    EventKind.RESOLVE: Transition((S.ON_SCENE,), S.RESOLVED),
+    EventKind.VERIFY: Transition((S.RESOLVED,), S.CLOSED),
+    EventKind.REOPEN: Transition((S.RESOLVED,), S.REOPENED),
+    EventKind.TRANSFER: Transition((S.ACCEPTED, S.DISPATCHED, S.ON_SCENE), S.TRANSFERRED),
+    EventKind.SUSPEND: Transition((S.ACCEPTED, S.DISPATCHED, S.ON_SCENE), S.SUSPENDED),
+    EventKind.RESUME: Transition((S.SUSPENDED,), None),
+}
+
+
+# The verb of each transition, for messages ("Cannot accept a case that is closed").
+ACTION_VERBS = {
+    EventKind.ACCEPT: gettext_lazy("accept"),
+    EventKind.REJECT: gettext_lazy("reject"),
+    EventKind.DISPATCH: gettext_lazy("dispatch"),
+    EventKind.ARRIVE: gettext_lazy("sign in on scene for"),
+    EventKind.RESOLVE: gettext_lazy("resolve"),
+    EventKind.VERIFY: gettext_lazy("verify"),
+    EventKind.REOPEN: gettext_lazy("reopen"),
+    EventKind.TRANSFER: gettext_lazy("transfer"),
+    EventKind.SUSPEND: gettext_lazy("suspend"),
+    EventKind.RESUME: gettext_lazy("resume"),
+}
+
+
+class WorkflowError(Exception):
+    """A domain error of the case lifecycle; ``str()`` is the message for people."""
+
+    code = "workflow"
+
+
+class TransitionNotAllowed(WorkflowError):
+    code = "transition_not_allowed"
+
+    def __init__(self, action: str, status: str):
+        allowed = _(" or ").join(
+            str(CaseStatus(s).label).lower() for s in TRANSITIONS[action].sources
+        )
+        super().__init__(
+            _("Cannot %(action)s a case that is %(status)s; only a case that is %(allowed)s.")
+            % {
+                "action": ACTION_VERBS[action],
+                "status": str(CaseStatus(status).label).lower(),
+                "allowed": allowed,
+            }
+        )
+
+
+class CaseConflict(WorkflowError):
+    """Someone else changed the case since the caller read it (a lost compare-and-set)."""
+
+    code = "conflict"
+
+    def __init__(self, case: Case):
+        super().__init__(
+            _(
+                "Case %(number)s was changed by someone else (now version %(version)d); "
+                "reload it and try again."
+            )
+            % {"number": case.number, "version": case.version}
+        )
+
+
+class InvalidInput(WorkflowError):
+    code = "invalid"
+
+
+def _transition(
+    case: Case,
+    *,
+    action: str,
+    actor,
+    expected_version: int | None = None,
+    data: dict | None = None,
+    fields: dict | None = None,
+    fields_from=None,
+) -> Case:
+    """``fields_from``: a function of the locked case giving more fields to set."""
+    rule = TRANSITIONS[action]
+    with transaction.atomic():
+        current = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise CaseConflict(current)
+        target = rule.target or current.suspended_from
+        if current.status not in rule.sources:
+            last = current.events.order_by("-sequence").values_list("kind", flat=True).first()
+            if current.status == target and last == action:
+                return current  # done already: doing it again changes nothing
+            raise TransitionNotAllowed(action, current.status)
+        changes = {
+            "status": target,
+            **(fields or {}),
+            **(fields_from(current) if fields_from else {}),
+        }
+        # Compare-and-set: on SQLite select_for_update is ignored, the WHERE still decides.
+        updated = Case.objects.filter(
+            pk=current.pk, version=current.version, status=current.status
+        ).update(version=F("version") + 1, **changes)
+        if updated != 1:
+            current.refresh_from_db()
+            raise CaseConflict(current)
+        case_event_record(
+            case=current,
+            kind=action,
+            actor=actor,
+            from_status=current.status,
+            to_status=target,
+            data=data or {},
+        )
+        current.refresh_from_db()
+    return current
+
+
+def case_accept(*, case: Case, actor, expected_version: int | None = None) -> Case:
+    return _transition(
+        case, action=EventKind.ACCEPT, actor=actor, expected_version=expected_version
+    )
+
+
+def case_reject(
+    *, case: Case, actor, reason: str, lacking_power=None, expected_version: int | None = None
+) -> Case:
+    """Refuse the case with a reason. ``lacking_power``: the power item the street would need
+    and does not hold; the refusal then counts as unmet demand in the usage assessment."""
+    if not reason.strip():
+        raise InvalidInput(_("A rejection gives its reason."))
+    if lacking_power is not None:
+        with transaction.atomic():
+            case = _transition(
+                case,
+                action=EventKind.REJECT,
+                actor=actor,
+                expected_version=expected_version,
+                data={"reason": reason.strip(), "lacking_power": lacking_power.code},
+            )
+            power_usage_record(
+                street=case.street,
+                item=lacking_power,
+                kind=UsageKind.REFUSED,
+                occurred_on=timezone.localdate(),
+                reference=case.number,
+            )
+        return case
+    return _transition(
+        case,
+        action=EventKind.REJECT,
+        actor=actor,
+        expected_version=expected_version,
+        data={"reason": reason.strip()},
+    )
+
+
+def case_dispatch(
+    *,
+    case: Case,
+    actor,
+    target: str,
+    team: Team | None = None,
+    officer: Officer | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Send the case to an enforcement team (and optionally an officer of it), or to the grid for
+    self-handling (自处置). The whistle to a department (DepartmentCall) comes with routing."""
+    if target == DispatchTarget.TEAM:
+        if team is None:
+            raise InvalidInput(_("Name the team."))
+        if officer is not None and officer.team_id != team.pk:
+            raise InvalidInput(_("The officer is not in that team."))
+        if team.street_id != case.street_id:
+            raise InvalidInput(_("The team works in another street."))
+    elif target == DispatchTarget.GRID:
+        if case.cell_id is None:
+            raise InvalidInput(_("A case outside every grid cell cannot go to the grid."))
+        team = officer = None
+    else:
+        raise InvalidInput(_("Unknown dispatch target %(value)r.") % {"value": target})
+    data = {
+        "target": target,
+        "team": team.pk if team else None,
+        "officer": officer.pk if officer else None,
+    }
+    fields = {"dispatch_target": target, "team": team, "officer": officer}
+    return _transition(
+        case,
+        action=EventKind.DISPATCH,
+        actor=actor,
+        expected_version=expected_version,
+        data=data,
+        fields=fields,
+    )
+
+
+def case_arrive(
+    *, case: Case, actor, lat: float, lng: float, expected_version: int | None = None
+) -> Case:
+    """The officer is on scene; the position is recorded (the 30-minute clock of issue #6)."""
+    return _transition(
+        case,
+        action=EventKind.ARRIVE,
+        actor=actor,
+        expected_version=expected_version,
+        data={"lat": lat, "lng": lng},
+    )
+
+
+def case_resolve(
+    *, case: Case, actor, result: str, handling_mode: str, expected_version: int | None = None
+) -> Case:
+    if not result.strip():
+        raise InvalidInput(_("Describe the result."))
+    if handling_mode not in HandlingMode.values:
+        raise InvalidInput(_("Unknown handling mode %(value)r.") % {"value": handling_mode})
+    return _transition(
+        case,
+        action=EventKind.RESOLVE,
+        actor=actor,
+        expected_version=expected_version,
+        data={"result": result.strip(), "handling_mode": handling_mode},
+        fields={"handling_mode": handling_mode},
+    )
+
+
+def case_verify(*, case: Case, actor, note: str = "", expected_version: int | None = None) -> Case:
+    """Verification (核查) passed: the case closes."""
+    return _transition(
+        case,
+        action=EventKind.VERIFY,
+        actor=actor,
+        expected_version=expected_version,
+        data={"note": note.strip()},
+    )
+
+
+def case_reopen(*, case: Case, actor, reason: str, expected_version: int | None = None) -> Case:
+    """Verification failed: the case goes back for rework (返工), counted."""
+    if not reason.strip():
+        raise InvalidInput(_("Say what is still wrong."))
+    return _transition(
+        case,
+        action=EventKind.REOPEN,
+        actor=actor,
+        expected_version=expected_version,
+        data={"reason": reason.strip()},
+        fields={"reopen_count": F("reopen_count") + 1},
+    )
+
+
+def case_transfer(
+    *,
+    case: Case,
+    actor,
+    to: str,
+    reason: str,
+    goods_value: Decimal | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Transfer out (移送). To the police only when the goods reach the criminal threshold
+    (CRIMINAL_GOODS_THRESHOLD_YUAN, the Linyi case) or a reason is given without a value."""
+    if not reason.strip() or not to.strip():
+        raise InvalidInput(_("A transfer names where to and why."))
+    if to == "police" and goods_value is not None and goods_value < CRIMINAL_GOODS_THRESHOLD_YUAN:
+        raise InvalidInput(
+            _("Goods worth %(value)s yuan are below the criminal threshold of %(threshold)s yuan.")
+            % {"value": goods_value, "threshold": CRIMINAL_GOODS_THRESHOLD_YUAN}
+        )
+    return _transition(
+        case,
+        action=EventKind.TRANSFER,
+        actor=actor,
+        expected_version=expected_version,
+        data={
+            "to": to,
+            "reason": reason.strip(),
+            "goods_value": str(goods_value) if goods_value is not None else None,
+        },
+        fields={"goods_value": goods_value},
+    )
+
+
+def case_suspend(
+    *, case: Case, actor, reason: str, approved_by, expected_version: int | None = None
+) -> Case:
+    """Suspend (中止) with a reason and the approver; resuming returns to the same status."""
+    if not reason.strip() or approved_by is None:
+        raise InvalidInput(_("A suspension needs a reason and an approver."))
+    return _transition(
+        case,
+        action=EventKind.SUSPEND,
+        actor=actor,
+        expected_version=expected_version,
+        data={"reason": reason.strip(), "approved_by": approved_by.pk},
+        fields_from=lambda current: {"suspended_from": current.status},
+    )
+
+
+def case_resume(*, case: Case, actor, expected_version: int | None = None) -> Case:
+    return _transition(
+        case,
+        action=EventKind.RESUME,
+        actor=actor,
+        expected_version=expected_version,
+        fields={"suspended_from": ""},
+    )
+
+
+# --- routing and the whistle ----------------------------------------------------------------------
+
+
+def team_for_cell(case: Case) -> Team | None:
+    """The team of the street whose areas include the case's cell's area; the street's first
+    team when none names it."""
+    teams = list(Team.objects.filter(street=case.street).order_by("name"))
+    area = case.cell.area if case.cell_id else ""
+    return next(
+        (team for team in teams if area and area in team.areas), teams[0] if teams else None
+    )
+
+
+def case_route(
+    *, case: Case, actor, on: date | None = None, expected_version: int | None = None
+) -> Case:
+    """Route an accepted case by power (DESIGN.md): when the street holds one of the matter's
+    power items on ``on`` (default today), dispatch to the team of the cell's area; otherwise
+    whistle the departments owning those items. The decision and its reason are recorded, and
+    the powers usage assessment gets its fact (used, or unmet demand). Raises WorkflowError."""
+    on = on or timezone.localdate()
+    items = list(case.matter_type.power_items.select_related("department").order_by("code"))
+    if not items:
+        raise InvalidInput(_("This matter type names no power item: dispatch the case by hand."))
+    held = [item for item in items if street_holds_power(case.street, item, on=on)]
+    if held:
+        reason = _("The street holds %(codes)s on %(date)s.") % {
+            "codes": ", ".join(i.code for i in held),
+            "date": on,
+        }
+    else:
+        reason = _(
+            "The street holds none of %(codes)s on %(date)s: whistle the owning department."
+        ) % {
+            "codes": ", ".join(i.code for i in items),
+            "date": on,
+        }
+    with transaction.atomic():
+        # The decision first, in the case's chain; the dispatch that follows is its own event.
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.status not in TRANSITIONS[EventKind.DISPATCH].sources:
+            raise TransitionNotAllowed(EventKind.DISPATCH, locked.status)
+        case_event_record(
+            case=locked,
+            kind=EventKind.ROUTE,
+            actor=actor,
+            from_status=locked.status,
+            to_status=locked.status,
+            data={
+                "held": [i.code for i in held],
+                "items": [i.code for i in items],
+                "reason": reason,
+            },
+        )
+        if held:
+            team = team_for_cell(locked)
+            if team is None:
+                raise InvalidInput(_("The street has no enforcement team."))
+            case = case_dispatch(
+                case=locked,
+                actor=actor,
+                target=DispatchTarget.TEAM,
+                team=team,
+                expected_version=expected_version,
+            )
+            power_usage_record(
+                street=case.street,
+                item=held[0],
+                kind=UsageKind.USED,
+                occurred_on=on,
+                reference=case.number,
+            )
+        else:
+            case = case_whistle(
+                case=locked, actor=actor, items=items, expected_version=expected_version
+            )
+            for item in items:
+                power_usage_record(
+                    street=case.street,
+                    item=item,
+                    kind=UsageKind.WHISTLED,
+                    occurred_on=on,
+                    reference=case.number,
+                )
+    return case
+
+
+def case_whistle(*, case: Case, actor, items, expected_version: int | None = None) -> Case:
+    """Dispatch by whistle (吹哨): one call per owning department of ``items`` (1+6+N)."""
+    departments = {}
+    for item in items:
+        departments.setdefault(item.department_id, item)
+    with transaction.atomic():
+        case = _transition(
+            case,
+            action=EventKind.DISPATCH,
+            actor=actor,
+            expected_version=expected_version,
+            data={"target": DispatchTarget.DEPARTMENT, "departments": sorted(departments)},
+            fields={"dispatch_target": DispatchTarget.DEPARTMENT, "team": None, "officer": None},
+        )
+        for item in departments.values():
+            call = DepartmentCall.objects.create(
+                case=case, department=item.department, power_item=item, called_by=actor
+            )
+            case_event_record(
+                case=case,
+                kind=EventKind.CALL,
+                actor=actor,
+                from_status=case.status,
+                to_status=case.status,
+                data={"call": call.pk, "department": item.department.code, "item": item.code},
+            )
+    return case
+
+
+CALL_TRANSITIONS = {
+    EventKind.CALL_REPORT_IN: ((CallStatus.CALLED,), CallStatus.REPORTED_IN),
+    EventKind.CALL_ACCEPT: ((CallStatus.REPORTED_IN,), CallStatus.ACCEPTED),
+    EventKind.CALL_COMPLETE: ((CallStatus.ACCEPTED,), CallStatus.COMPLETED),
+    EventKind.CALL_RETURN: (
+        (CallStatus.CALLED, CallStatus.REPORTED_IN, CallStatus.ACCEPTED),
+        CallStatus.RETURNED,
+    ),
+}
+
+
+def _call_transition(
+    call: DepartmentCall, *, action: str, actor, expected_version=None, data=None, fields=None
+) -> DepartmentCall:
+    sources, target = CALL_TRANSITIONS[action]
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(
+            pk=call.case_id
+        )  # one writer of the case's chain
+        current = DepartmentCall.objects.select_for_update().get(pk=call.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise WorkflowError(_("The call was changed by someone else; reload it and try again."))
+        if current.status not in sources:
+            if current.status == target:
+                return current
+            raise WorkflowError(
+                _("Cannot do that to a call that is %(status)s.")
+                % {"status": str(CallStatus(current.status).label).lower()}
+            )
+        updated = DepartmentCall.objects.filter(pk=current.pk, version=current.version).update(
+            status=target, version=F("version") + 1, **(fields or {})
+        )
+        if updated != 1:
+            raise WorkflowError(_("The call was changed by someone else; reload it and try again."))
+        case_event_record(
+            case=case,
+            kind=action,
+            actor=actor,
+            from_status=case.status,
+            to_status=case.status,
+            data={"call": current.pk, "department": current.department.code, **(data or {})},
+        )
+        current.refresh_from_db()
+    return current
+
+
+def call_report_in(
+    *, call: DepartmentCall, actor, expected_version: int | None = None
+) -> DepartmentCall:
+    """The department reports in (报到)."""
+    return _call_transition(
+        call,
+        action=EventKind.CALL_REPORT_IN,
+        actor=actor,
+        expected_version=expected_version,
+        fields={"reported_in_at": timezone.now()},
+    )
+
+
+def call_accept(
+    *, call: DepartmentCall, actor, expected_version: int | None = None
+) -> DepartmentCall:
+    return _call_transition(
+        call, action=EventKind.CALL_ACCEPT, actor=actor, expected_version=expected_version
+    )
+
+
+def call_complete(
+    *, call: DepartmentCall, actor, result: str, expected_version: int | None = None
+) -> DepartmentCall:
+    if not result.strip():
+        raise InvalidInput(_("Describe the result."))
+    return _call_transition(
+        call,
+        action=EventKind.CALL_COMPLETE,
+        actor=actor,
+        expected_version=expected_version,
+        data={"result": result.strip()},
+        fields={"completed_at": timezone.now(), "result": result.strip()},
+    )
+
+
+def call_return(
+    *, call: DepartmentCall, actor, reason: str, expected_version: int | None = None
+) -> DepartmentCall:
+    """The department sends the case back (退回) with a reason; returns are counted per
+    department."""
+    if not reason.strip():
+        raise InvalidInput(_("A return gives its reason."))
+    return _call_transition(
+        call,
+        action=EventKind.CALL_RETURN,
+        actor=actor,
+        expected_version=expected_version,
+        data={"reason": reason.strip()},
+        fields={"return_reason": reason.strip()},
+    )

@@ -1,0 +1,49 @@
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
+# thread with a running loop unless told. Tests only, never settings (NOTES.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def demo(db):
+    """The demo district as `make run` shows it."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def pytest_configure(config):
+    """Tests render pages without a prior collectstatic: plain storage instead of the hashed
+    manifest (test_static.py runs collectstatic with the real storage into a temporary folder),
+    and a fast password hasher."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns if missing
+    # PBKDF2's deliberate slowness buys nothing in tests (a login hashes once per call).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _isolated_process_state():
+    """Each test starts in the default language with no locate index: the test client's
+    LocaleMiddleware leaves the last request's language active in this thread, and the locate
+    index is per process, possibly built from an earlier test's rolled-back cells."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from grids.locate import cell_index_reset
+
+    translation.activate(settings.LANGUAGE_CODE)
+    cell_index_reset()
+    yield
+    translation.deactivate()
+    cell_index_reset()

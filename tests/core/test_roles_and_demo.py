@@ -1,0 +1,62 @@
+"""Roles are groups made by a data migration; seed_demo builds a demo district idempotently."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from core.choices import Role
+from grids.choices import RegionLevel
+from grids.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_is_a_group_after_migrating():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+    assert len(Role.values) == 7
+
+
+def test_seed_demo_creates_a_district_with_two_streets_and_a_user_for_every_role(capsys):
+    call_command("seed_demo")
+
+    district = Region.objects.get(level=RegionLevel.DISTRICT)
+    assert district.name == "秦淮区"
+    assert sorted(district.children.values_list("name", flat=True)) == ["夫子庙街道", "红花街道"]
+    users = get_user_model().objects.filter(groups__name__in=Role.values)
+    assert {g for u in users for g in u.groups.values_list("name", flat=True)} == set(Role.values)
+    out = capsys.readouterr().out
+    assert "Demo logins (password: shaoxiang-demo):" in out
+    assert "district_admin" in out
+
+
+def test_seed_demo_twice_changes_nothing_and_keeps_changed_passwords(capsys):
+    call_command("seed_demo")
+    capsys.readouterr()
+    user = get_user_model().objects.get(username="hh_officer")
+    user.set_password("changed-by-officer")
+    user.save()
+    counts = (Region.objects.count(), get_user_model().objects.count(), Group.objects.count())
+
+    call_command("seed_demo")
+
+    assert (
+        Region.objects.count(),
+        get_user_model().objects.count(),
+        Group.objects.count(),
+    ) == counts
+    assert get_user_model().objects.get(username="hh_officer").check_password("changed-by-officer")
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert first_line.startswith("Demo data ready (users +0, regions +0")
+    assert re.findall(r"\+(\d+)", first_line) == ["0"] * len(re.findall(r"\+(\d+)", first_line))
+
+
+def test_demo_users_log_in_with_the_printed_password(client, demo):
+    assert client.login(username="hh_command", password="shaoxiang-demo")
+
+
+def test_only_the_district_admin_is_staff(demo):
+    staff = get_user_model().objects.filter(is_staff=True)
+    assert list(staff.values_list("username", flat=True)) == ["district_admin"]
