@@ -173,7 +173,85 @@ def test_worker_and_beat_processes_run_the_scheduled_heartbeat(broker, tmp_path)
                 log.close()
 
         # a beat stopped cleanly gives its lease up, so a restart need not wait
-        assert beat_status == 0
+        assert beat_status == 0, (tmp_path / "beat.log").read_text()
+        assert query(
+            database_url, "SELECT holder FROM core_heartbeat WHERE component = 'beat'"
+        ) == [("",)]
+
+
+def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
+    """A supervisor's SIGTERM can land while beat waits on a PostgreSQL query. Celery's own
+    handler saves the schedule from inside the signal handler, on the very connection whose
+    lock the interrupted query holds, and hangs until SIGKILL, leaving the lease held. Here
+    the test holds the beat row so that beat's next tick must wait, signals it then, and lets
+    go: beat must exit 0 and give the lease up."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
+        if os.environ.get("SHAOXIANG_EXPECT_DB_VENDOR") == "postgresql":
+            pytest.fail("CI expects PostgreSQL, but DATABASE_URL is not PostgreSQL")
+        pytest.skip("needs PostgreSQL row locks: runs in CI's second run")
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
+    }
+    env.update(
+        DEBUG="true",
+        VAR_DIR=str(tmp_path / "var"),
+        HEARTBEAT_INTERVAL="1",
+        INSTANCE_NAME=f"e2e{uuid.uuid4().hex[:8]}",
+    )
+    with scratch_database(tmp_path) as database_url:
+        env["DATABASE_URL"] = database_url
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=180,
+        )
+        log = open(tmp_path / "beat.log", "w")  # noqa: SIM115
+        beat = subprocess.Popen(
+            [CELERY, "-A", "config", "beat", "-l", "INFO"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        holder = f"{socket.gethostname()}:{beat.pid}"
+        dsn = database_url.replace("postgres://", "postgresql://", 1)
+        try:
+            deadline = time.time() + DEADLINE
+            while query(
+                database_url, "SELECT holder FROM core_heartbeat WHERE component = 'beat'"
+            ) != [(holder,)]:
+                assert beat.poll() is None, (tmp_path / "beat.log").read_text()
+                assert time.time() < deadline, "beat never took the lease"
+                time.sleep(0.3)
+            with psycopg.connect(dsn) as blocker:
+                blocker.execute(
+                    "SELECT 1 FROM core_heartbeat WHERE component = 'beat' FOR UPDATE"
+                ).fetchall()
+                # wait until beat's tick is stuck behind our row lock
+                deadline = time.time() + 30
+                while not query(
+                    database_url,
+                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'UPDATE%%core_heartbeat%%'",
+                ):
+                    assert time.time() < deadline, "beat never waited on the row lock"
+                    time.sleep(0.2)
+                beat.send_signal(signal.SIGTERM)
+                time.sleep(1.0)
+                blocker.rollback()
+            status = beat.wait(timeout=20) if beat.poll() is None else beat.returncode
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            beat.wait(timeout=10)
+            pytest.fail("beat hung after SIGTERM:\n" + (tmp_path / "beat.log").read_text())
+        finally:
+            if beat.poll() is None:
+                beat.kill()
+                beat.wait(timeout=10)
+            log.close()
+        assert status == 0, (tmp_path / "beat.log").read_text()
         assert query(
             database_url, "SELECT holder FROM core_heartbeat WHERE component = 'beat'"
         ) == [("",)]
