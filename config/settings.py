@@ -215,6 +215,14 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Largest evidence file accepted (photos, short videos, PDFs).
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20, minimum=1) * 1024 * 1024
 
+# --- enforcement rules a district sets ------------------------------------------------------------
+# A new case of the same matter within this distance (metres) and time (hours) of an open case is
+# linked to it as a likely duplicate, for the command centre to merge or keep.
+DUPLICATE_RADIUS_M = env_int("DUPLICATE_RADIUS_M", 50, minimum=1)
+DUPLICATE_WINDOW_HOURS = env_int("DUPLICATE_WINDOW_HOURS", 24, minimum=1)
+# Goods worth this much or more make a case a crime for the police (移送): the Linyi case, seed 002.
+CRIMINAL_GOODS_THRESHOLD_YUAN = env_int("CRIMINAL_GOODS_THRESHOLD_YUAN", 50000, minimum=1)
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -16,6 +16,7 @@ class CaseStatus(models.TextChoices):
     REOPENED = "reopened", _("Reopened")  # 返工
     TRANSFERRED = "transferred", _("Transferred")  # 移送
     SUSPENDED = "suspended", _("Suspended")  # 中止
+    MERGED = "merged", _("Merged into another case")  # 已合并
 
 
 class CaseSource(models.TextChoices):
@@ -79,6 +80,10 @@ class EventKind(models.TextChoices):
     TRANSFER = "transfer", _("Transferred")
     SUSPEND = "suspend", _("Suspended")
     RESUME = "resume", _("Resumed")
+    MERGE = "merge", _("Merged into another case")
+    MERGED_IN = "merged_in", _("Another case merged in")
+    CALLS_DONE = "calls_done", _("Departments completed")
+    CALLS_RETURNED = "calls_returned", _("Every department returned it")
     ROUTE = "route", _("Routed")
     PENALTY_FILE = "penalty_file", _("Case filed (立案)")
     PENALTY_INVESTIGATE = "penalty_step", _("Investigation step")

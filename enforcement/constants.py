@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-# Goods worth this much or more make a case a crime for the police (移送): the Linyi case, seed 002.
-CRIMINAL_GOODS_THRESHOLD_YUAN = Decimal("50000")
+# The criminal threshold for goods (移送) and the likely-duplicate radius and window are settings
+# (CRIMINAL_GOODS_THRESHOLD_YUAN, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_HOURS).
 
 # A fine at or above this amount is a major decision needing legal review (Art. 58) even when the
 # item is not flagged major; districts set their own figure (Jiangsu commonly uses 10,000 yuan for

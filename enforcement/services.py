@@ -14,6 +14,7 @@ from core.crypto import field_decrypt, field_encrypt
 from enforcement.choices import CaseSource, CaseStatus, EventKind
 from enforcement.events import case_event_record
 from enforcement.models import Case, CaseNumberCounter, MatterType
+from enforcement.selectors import likely_duplicate_find
 from grids.choices import Crs, RegionLevel
 from grids.crs import to_wgs84
 from grids.locate import cell_locate
@@ -62,7 +63,9 @@ def case_intake(
     Idempotent on (source, external id): a work order sent twice returns the first case with
     ``created`` False (a unique constraint decides, not a check). The point is converted to
     WGS-84 and located in its cell; the street follows from the cell, and must be given for a
-    point outside the net. Raises ValidationError."""
+    point outside the net. An open case of the same matter nearby and recent is linked as the
+    likely original (``likely_duplicate_of``), for the command centre to merge or keep.
+    Raises ValidationError."""
     if source not in CaseSource.values:
         raise ValidationError({"source": _("Unknown source %(value)r.") % {"value": source}})
     external_id = (external_id or "").strip()
@@ -90,6 +93,9 @@ def case_intake(
             {"lat": _("The point lies outside every grid cell: name the street.")}
         )
     now = timezone.now()
+    original = likely_duplicate_find(
+        matter_type=matter_type, lat=round(w_lat, 7), lng=round(w_lng, 7), at=now
+    )
     try:
         with transaction.atomic():
             sequence, number = case_number_allocate(
@@ -116,6 +122,7 @@ def case_intake(
                 reporter_phone_masked=phone_mask(reporter_phone) if reporter_phone else "",
                 reported_by=actor,
                 status=CaseStatus.REPORTED,
+                likely_duplicate_of=original,
             )
             case_event_record(
                 case=case,
@@ -129,6 +136,7 @@ def case_intake(
                     "matter_type": matter_type.code,
                     "lat": case.lat,
                     "lng": case.lng,
+                    "likely_duplicate_of": original.number if original else None,
                 },
             )
     except IntegrityError:

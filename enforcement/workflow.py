@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from enforcement.choices import CallStatus, CaseStatus, DispatchTarget, EventKind, HandlingMode
-from enforcement.constants import CRIMINAL_GOODS_THRESHOLD_YUAN
 from enforcement.events import case_event_record
 from enforcement.models import Case, DepartmentCall, Officer, Team
 from powers.choices import UsageKind
@@ -46,6 +46,10 @@ TRANSITIONS: dict[str, Transition] = {
     EventKind.TRANSFER: Transition((S.ACCEPTED, S.DISPATCHED, S.ON_SCENE), S.TRANSFERRED),
     EventKind.SUSPEND: Transition((S.ACCEPTED, S.DISPATCHED, S.ON_SCENE), S.SUSPENDED),
     EventKind.RESUME: Transition((S.SUSPENDED,), None),
+    EventKind.MERGE: Transition((S.REPORTED, S.ACCEPTED), S.MERGED),
+    # Set by the department calls, not by hand: every called department has finished.
+    EventKind.CALLS_DONE: Transition((S.DISPATCHED,), S.RESOLVED),
+    EventKind.CALLS_RETURNED: Transition((S.DISPATCHED,), S.ACCEPTED),
 }
 
 
@@ -61,6 +65,9 @@ ACTION_VERBS = {
     EventKind.TRANSFER: gettext_lazy("transfer"),
     EventKind.SUSPEND: gettext_lazy("suspend"),
     EventKind.RESUME: gettext_lazy("resume"),
+    EventKind.MERGE: gettext_lazy("merge"),
+    EventKind.CALLS_DONE: gettext_lazy("resolve by the departments' results"),
+    EventKind.CALLS_RETURNED: gettext_lazy("take back from the departments"),
 }
 
 
@@ -115,8 +122,10 @@ def _transition(
     data: dict | None = None,
     fields: dict | None = None,
     fields_from=None,
+    check=None,
 ) -> Case:
-    """``fields_from``: a function of the locked case giving more fields to set."""
+    """``fields_from``: a function of the locked case giving more fields to set. ``check``: a
+    function of the locked case, run after the status check, raising WorkflowError."""
     rule = TRANSITIONS[action]
     with transaction.atomic():
         current = Case.objects.select_for_update().get(pk=case.pk)
@@ -128,6 +137,8 @@ def _transition(
             if current.status == target and last == action:
                 return current  # done already: doing it again changes nothing
             raise TransitionNotAllowed(action, current.status)
+        if check is not None:
+            check(current)
         changes = {
             "status": target,
             **(fields or {}),
@@ -296,13 +307,15 @@ def case_transfer(
     expected_version: int | None = None,
 ) -> Case:
     """Transfer out (移送). To the police only when the goods reach the criminal threshold
-    (CRIMINAL_GOODS_THRESHOLD_YUAN, the Linyi case) or a reason is given without a value."""
+    (settings.CRIMINAL_GOODS_THRESHOLD_YUAN, the Linyi case) or a reason is given without a
+    value."""
     if not reason.strip() or not to.strip():
         raise InvalidInput(_("A transfer names where to and why."))
-    if to == "police" and goods_value is not None and goods_value < CRIMINAL_GOODS_THRESHOLD_YUAN:
+    threshold = Decimal(settings.CRIMINAL_GOODS_THRESHOLD_YUAN)
+    if to == "police" and goods_value is not None and goods_value < threshold:
         raise InvalidInput(
             _("Goods worth %(value)s yuan are below the criminal threshold of %(threshold)s yuan.")
-            % {"value": goods_value, "threshold": CRIMINAL_GOODS_THRESHOLD_YUAN}
+            % {"value": goods_value, "threshold": threshold}
         )
     return _transition(
         case,
@@ -335,13 +348,92 @@ def case_suspend(
 
 
 def case_resume(*, case: Case, actor, expected_version: int | None = None) -> Case:
-    return _transition(
-        case,
-        action=EventKind.RESUME,
-        actor=actor,
-        expected_version=expected_version,
-        fields={"suspended_from": ""},
-    )
+    with transaction.atomic():
+        case = _transition(
+            case,
+            action=EventKind.RESUME,
+            actor=actor,
+            expected_version=expected_version,
+            fields={"suspended_from": ""},
+        )
+        # Departments may have finished while the case was suspended.
+        _calls_settle(case, actor)
+        case.refresh_from_db()
+    return case
+
+
+def case_merge(
+    *, case: Case, into: Case, actor, reason: str = "", expected_version: int | None = None
+) -> Case:
+    """Merge a duplicate report into the case that goes on (合并): ``case`` ends as merged and
+    points at ``into``; ``into`` records the merge in its own history. Only a case not yet
+    dispatched can be merged, into an open case of the same street."""
+
+    def check(current: Case) -> None:
+        if into.pk == current.pk:
+            raise InvalidInput(_("A case cannot be merged into itself."))
+        target = Case.objects.get(pk=into.pk)
+        if target.street_id != current.street_id:
+            raise InvalidInput(_("Only a case of the same street can be merged into."))
+        if target.status in (S.REJECTED, S.MERGED, S.CLOSED):
+            raise InvalidInput(
+                _("Case %(number)s is %(status)s and cannot take a merge.")
+                % {"number": target.number, "status": str(S(target.status).label).lower()}
+            )
+
+    with transaction.atomic():
+        # Lock both in one order, so two opposite merges cannot deadlock.
+        list(Case.objects.select_for_update().filter(pk__in=[case.pk, into.pk]).order_by("pk"))
+        merged = _transition(
+            case,
+            action=EventKind.MERGE,
+            actor=actor,
+            expected_version=expected_version,
+            data={"into": into.number, "reason": reason.strip()},
+            fields={"merged_into": into},
+            check=check,
+        )
+        if (
+            merged.merged_into_id == into.pk
+            and not into.events.filter(kind=EventKind.MERGED_IN, data__case=merged.number).exists()
+        ):
+            target = Case.objects.get(pk=into.pk)
+            case_event_record(
+                case=target,
+                kind=EventKind.MERGED_IN,
+                actor=actor,
+                from_status=target.status,
+                to_status=target.status,
+                data={"case": merged.number, "reason": reason.strip()},
+            )
+    return merged
+
+
+def _calls_settle(case: Case, actor) -> None:
+    """After a call ends: when no call of a case dispatched by whistle is still open, the case
+    resolves on the departments' results, or, when every department returned it, goes back to
+    accepted for the command centre to dispatch another way. Holds the case lock."""
+    if case.status != S.DISPATCHED or case.dispatch_target != DispatchTarget.DEPARTMENT:
+        return
+    calls = list(case.calls.select_related("department").order_by("pk"))
+    if any(call.status not in (CallStatus.COMPLETED, CallStatus.RETURNED) for call in calls):
+        return
+    completed = [call for call in calls if call.status == CallStatus.COMPLETED]
+    if completed:
+        _transition(
+            case,
+            action=EventKind.CALLS_DONE,
+            actor=actor,
+            data={"results": {call.department.code: call.result for call in completed}},
+        )
+    else:
+        _transition(
+            case,
+            action=EventKind.CALLS_RETURNED,
+            actor=actor,
+            data={"reasons": {call.department.code: call.return_reason for call in calls}},
+            fields={"dispatch_target": ""},
+        )
 
 
 # --- routing and the whistle ----------------------------------------------------------------------
@@ -503,6 +595,8 @@ def _call_transition(
             data={"call": current.pk, "department": current.department.code, **(data or {})},
         )
         current.refresh_from_db()
+        if target in (CallStatus.COMPLETED, CallStatus.RETURNED):
+            _calls_settle(case, actor)
     return current
 
 

@@ -132,6 +132,23 @@ class Case(models.Model):
         blank=True,
         related_name="cases",
     )
+    likely_duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("likely duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="likely_duplicates",
+        help_text=_("An open case of the same matter reported nearby shortly before."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+    )
     reopen_count = models.PositiveSmallIntegerField(_("times reworked"), default=0)
     suspended_from = models.CharField(
         _("status before suspension"), max_length=12, choices=CaseStatus.choices, blank=True

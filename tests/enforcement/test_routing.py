@@ -49,6 +49,12 @@ def world():
         code="YYRM", name="油烟扰民", default_handling_mode=HandlingMode.ENFORCEMENT
     )
     kitchen_fumes.power_items.set([fumes])
+    market = DepartmentFactory(code="SJ", name="秦淮区市场监督管理局")
+    licence = PowerItemFactory(code="SJ-010", department=market)
+    unlicensed_kitchen = MatterType.objects.create(
+        code="WZCY", name="无证餐饮油烟", default_handling_mode=HandlingMode.ENFORCEMENT
+    )
+    unlicensed_kitchen.power_items.set([fumes, licence])
     Team.objects.create(street=street, name="红花二中队", areas=["二片区"])
     team = Team.objects.create(street=street, name="红花一中队", areas=["一片区"])
     return {
@@ -57,6 +63,7 @@ def world():
         "stalls": street_stalls,
         "fumes": kitchen_fumes,
         "fumes_item": fumes,
+        "joint": unlicensed_kitchen,
         "environment": environment,
         "actor": UserFactory(username="command"),
     }
@@ -136,7 +143,61 @@ def test_the_department_reports_in_takes_it_on_and_completes(world):
     assert (call.status, call.result) == (CallStatus.COMPLETED, "已责令安装油烟净化设施")
     assert call.reported_in_at is not None and call.completed_at is not None
     kinds = list(case.events.order_by("sequence").values_list("kind", flat=True))
-    assert kinds[-3:] == ["call_report_in", "call_accept", "call_complete"]
+    assert kinds[-4:] == ["call_report_in", "call_accept", "call_complete", "calls_done"]
+    # the only department finished: the case is resolved on its result, awaiting verification
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RESOLVED
+    assert case.events.get(kind=EventKind.CALLS_DONE).data["results"] == {
+        "HB": "已责令安装油烟净化设施"
+    }
+
+
+def test_a_joint_case_resolves_only_when_every_department_has_finished(world):
+    case = workflow.case_route(case=accepted(world, world["joint"]), actor=world["actor"])
+    calls = {c.department.code: c for c in DepartmentCall.objects.filter(case=case)}
+    assert sorted(calls) == ["HB", "SJ"]  # 1+6+N: one call per owning department
+    liaison = UserFactory()
+
+    workflow.call_return(call=calls["SJ"], actor=liaison, reason="无证经营由环保牵头")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DISPATCHED  # HB still works on it
+
+    call = workflow.call_report_in(call=calls["HB"], actor=liaison)
+    call = workflow.call_accept(call=call, actor=liaison)
+    workflow.call_complete(call=call, actor=liaison, result="已取缔")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RESOLVED
+    assert case.events.get(kind=EventKind.CALLS_DONE).data["results"] == {"HB": "已取缔"}
+
+
+def test_when_every_department_returns_it_the_case_comes_back_to_the_command_centre(world):
+    case = workflow.case_route(case=accepted(world, world["joint"]), actor=world["actor"])
+    for call in DepartmentCall.objects.filter(case=case):
+        workflow.call_return(call=call, actor=UserFactory(), reason="非本部门职责")
+
+    case.refresh_from_db()
+    assert (case.status, case.dispatch_target) == (CaseStatus.ACCEPTED, "")
+    back = case.events.get(kind=EventKind.CALLS_RETURNED)
+    assert back.data["reasons"] == {"HB": "非本部门职责", "SJ": "非本部门职责"}
+    # the command centre can now dispatch it another way
+    case = workflow.case_dispatch(
+        case=case, actor=world["actor"], target=DispatchTarget.TEAM, team=world["team"]
+    )
+    assert case.status == CaseStatus.DISPATCHED
+
+
+def test_calls_ending_while_the_case_is_suspended_settle_it_on_resume(world):
+    case = workflow.case_route(case=accepted(world, world["fumes"]), actor=world["actor"])
+    case = workflow.case_suspend(
+        case=case, actor=world["actor"], reason="当事人住院", approved_by=world["actor"]
+    )
+    call = DepartmentCall.objects.get(case=case)
+    workflow.call_return(call=call, actor=UserFactory(), reason="待当事人出院")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUSPENDED  # a suspension is not undone by a department
+
+    case = workflow.case_resume(case=case, actor=world["actor"])
+    assert case.status == CaseStatus.ACCEPTED
 
 
 def test_a_return_is_counted_and_needs_a_reason(world):

@@ -81,6 +81,9 @@ STEPS = {
         case=c, actor=w["actor"], reason="当事人住院", approved_by=w["actor"]
     ),
     EventKind.RESUME: lambda c, w: workflow.case_resume(case=c, actor=w["actor"]),
+    EventKind.MERGE: lambda c, w: workflow.case_merge(
+        case=c, into=intake(w, description="同一处摊贩"), actor=w["actor"], reason="同一摊点"
+    ),
 }
 # How to bring a fresh case into each status.
 PATHS = {
@@ -106,6 +109,7 @@ PATHS = {
     ],
     S.TRANSFERRED: [EventKind.ACCEPT, EventKind.TRANSFER],
     S.SUSPENDED: [EventKind.ACCEPT, EventKind.SUSPEND],
+    S.MERGED: [EventKind.MERGE],
 }
 
 
@@ -117,11 +121,13 @@ def case_in(world, status):
     return case
 
 
-ALLOWED = [(action, source) for action, rule in TRANSITIONS.items() for source in rule.sources]
+# The department calls settle a whistled case themselves (tests/enforcement/test_routing.py).
+BY_HAND = [action for action in TRANSITIONS if action in STEPS]
+ALLOWED = [(action, source) for action in BY_HAND for source in TRANSITIONS[action].sources]
 # Every other pair, except repeating the transition that led to a status (idempotent, tested below).
 REFUSED = [
     (action, status)
-    for action in TRANSITIONS
+    for action in BY_HAND
     for status in S.values
     if status not in TRANSITIONS[action].sources and PATHS[status][-1:] != [action]
 ]
