@@ -36,6 +36,8 @@ class DemoReport:
 
     logins: list[tuple[str, str]] = field(default_factory=list)
     created: dict[str, int] = field(default_factory=dict)
+    # How many demo cases to make (seed_demo --cases); the tests ask for few.
+    cases: int = 3000
 
     def count(self, what: str, created: bool | int) -> None:
         """Add one when ``created`` is True, or the number given."""

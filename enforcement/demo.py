@@ -1,6 +1,6 @@
 """Demo enforcement data for ``manage.py seed_demo``: the standard matter types linked to the
 sample power list, one team per area of each street and officers with certificates (one of them
-expired, as happens). Idempotent. Demo cases come with the rest of issue #5."""
+expired, as happens), then the demo cases (enforcement.demo_cases). Idempotent."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from core.choices import Role
+from enforcement.demo_cases import demo_cases_seed
 from enforcement.models import Officer, Team
 from enforcement.services import matter_types_load
 from grids.models import Region
@@ -81,3 +82,4 @@ def demo_seed(report) -> None:
                 certificate_number=f"3201{90 + serial:07d}",
                 certificate_expires_on=date(2028, 6, 30),
             )
+    demo_cases_seed(report, count=report.cases)

@@ -9,10 +9,22 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def demo(db):
-    """The demo district as `make run` shows it."""
+    """The demo district as `make run` shows it, without its cases (see ``demo_cases``)."""
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", cases=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def demo_cases(db):
+    """The demo district with a few of its cases (make run makes 3,000; the generator is the
+    same, only fewer of them)."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", cases=DEMO_CASES_IN_TESTS, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+DEMO_CASES_IN_TESTS = 60
 
 
 def pytest_configure(config):

@@ -7,7 +7,7 @@ from importlib.util import find_spec
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core.demo import DemoReport
@@ -16,8 +16,19 @@ from core.demo import DemoReport
 class Command(BaseCommand):
     help = "Load the demo district (idempotent) and print the demo logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=3000,
+            help="How many demo cases to make over the last six months (default 3000; 0: none). "
+            "Cases are made only when the demo has none yet.",
+        )
+
     def handle(self, *args, **options):
-        report = DemoReport()
+        if options["cases"] < 0:
+            raise CommandError("--cases must be 0 or more.")
+        report = DemoReport(cases=options["cases"])
         with transaction.atomic():
             for config in apps.get_app_configs():
                 if not config.path.startswith(str(settings.BASE_DIR)):

@@ -1,0 +1,50 @@
+"""The demo cases: made through the workflow at their own time over six months, every state
+shown, every history intact, and seeding again adds nothing."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from enforcement.choices import CaseStatus, EventKind
+from enforcement.events import history_verify
+from enforcement.models import Case, CaseEvent
+from tests.conftest import DEMO_CASES_IN_TESTS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_cases_cover_every_state_over_six_months(demo_cases):
+    assert Case.objects.count() == DEMO_CASES_IN_TESTS
+    by_status = dict(Case.objects.values_list("status").annotate(n=Count("pk")))
+    assert set(by_status) == set(CaseStatus.values), by_status
+    first, last = (
+        Case.objects.order_by("created_at").first(),
+        Case.objects.order_by("created_at").last(),
+    )
+    assert last.created_at - first.created_at > timedelta(days=170)
+    assert last.created_at <= timezone.now()
+    # both demo streets have cases
+    assert Case.objects.values("street").distinct().count() == 2
+
+
+def test_demo_cases_were_made_by_the_workflow_in_time_order(demo_cases):
+    assert history_verify() is None
+    for case in Case.objects.all():
+        events = list(case.events.order_by("sequence"))
+        assert events[0].kind == EventKind.INTAKE
+        assert events[-1].to_status == case.status
+        times = [e.at for e in events]
+        assert times == sorted(times) and times[-1] <= timezone.now()
+    merged = Case.objects.filter(status=CaseStatus.MERGED).first()
+    assert merged.merged_into == merged.likely_duplicate_of
+    assert CaseEvent.objects.filter(kind=EventKind.ROUTE).exists()
+
+
+def test_seeding_again_adds_no_cases(demo_cases):
+    before = Case.objects.count()
+    call_command("seed_demo", cases=DEMO_CASES_IN_TESTS, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert Case.objects.count() == before
