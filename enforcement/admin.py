@@ -1,9 +1,13 @@
-"""Admin of the enforcement app. Cases and their events are read-only here: a case changes only
-through enforcement.workflow, which writes the tamper-evident history."""
+"""Admin of the enforcement app. Cases and their events are not edited here: a case changes only
+through enforcement.workflow, which writes the tamper-evident history. The case list offers the
+command centre's bulk steps as actions that call the workflow, case by case, and report each
+refusal."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
+from enforcement import workflow
 from enforcement.models import (
     Case,
     CaseEvent,
@@ -49,12 +53,88 @@ class CaseEventInline(admin.TabularInline):
         return False
 
 
+def _each(modeladmin, request, queryset, step, done_message) -> None:
+    """Run ``step(case)`` for each selected case; one message for the done, one per refusal."""
+    done = 0
+    for case in queryset.order_by("number"):
+        try:
+            step(case)
+        except workflow.WorkflowError as refusal:
+            modeladmin.message_user(request, f"{case.number}: {refusal}", messages.WARNING)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["number", "matter_type", "status", "source", "cell", "created_at"]
-    list_filter = ["status", "source", "severity", "street"]
+    list_display = [
+        "number",
+        "matter_type",
+        "status",
+        "source",
+        "cell",
+        "likely_duplicate_of",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "severity", "street", "dispatch_target"]
     search_fields = ["number", "external_id", "address"]
+    list_select_related = ["matter_type", "cell", "likely_duplicate_of"]
     inlines = [CaseEventInline]
+    exclude = ["reporter_phone_encrypted"]
+    actions = ["accept", "route", "merge_into_original", "verify"]
+
+    def has_workflow_permission(self, request) -> bool:
+        """The case actions: for whoever may change cases (the command centre's role)."""
+        return request.user.has_perm("enforcement.change_case")
+
+    @admin.action(description=_("Accept the selected cases"), permissions=["workflow"])
+    def accept(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda case: workflow.case_accept(case=case, actor=request.user),
+            _("%(count)d case(s) accepted."),
+        )
+
+    @admin.action(description=_("Route the selected cases by power"), permissions=["workflow"])
+    def route(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda case: workflow.case_route(case=case, actor=request.user),
+            _("%(count)d case(s) routed."),
+        )
+
+    @admin.action(
+        description=_("Merge the selected cases into their likely original"),
+        permissions=["workflow"],
+    )
+    def merge_into_original(self, request, queryset):
+        def merge(case):
+            if case.likely_duplicate_of is None:
+                raise workflow.InvalidInput(_("No likely original is linked."))
+            workflow.case_merge(
+                case=case,
+                into=case.likely_duplicate_of,
+                actor=request.user,
+                reason=str(_("Merged by the command centre as a duplicate report.")),
+            )
+
+        _each(self, request, queryset, merge, _("%(count)d case(s) merged."))
+
+    @admin.action(description=_("Verify and close the selected cases"), permissions=["workflow"])
+    def verify(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda case: workflow.case_verify(case=case, actor=request.user),
+            _("%(count)d case(s) closed."),
+        )
 
 
 @admin.register(DepartmentCall)

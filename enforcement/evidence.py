@@ -5,15 +5,20 @@ recorded in the case's hash-chained history; the file goes through Django's stor
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enforcement.choices import EventKind, EvidenceKind
 from enforcement.events import case_event_record
 from enforcement.models import Case, Evidence
+from enforcement.models.evidence import EVIDENCE_ROOT, evidence_path
 from enforcement.workflow import InvalidInput
 
 # (kind, content type, extension) by signature. MP4/MOV/HEIC share the ISO "ftyp" box.
@@ -77,6 +82,7 @@ def evidence_attach(*, case: Case, actor, upload) -> Evidence:
     existing = Evidence.objects.filter(case=case, sha256=sha256).first()
     if existing is not None:
         return existing
+    written = None
     try:
         with transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -90,7 +96,13 @@ def evidence_attach(*, case: Case, actor, upload) -> Evidence:
                 original_name=(getattr(upload, "name", "") or "")[:255],
                 uploaded_by=actor,
             )
-            evidence.file.save(f"{sha256}{extension}", ContentFile(bytes(data)), save=False)
+            name = evidence_path(evidence, "")
+            if _stored_sha256(name) == sha256:
+                # left by an attempt whose transaction rolled back: the same bytes, reuse them
+                evidence.file.name = name
+            else:
+                evidence.file.save(name, ContentFile(bytes(data)), save=False)
+                written = evidence.file.name
             evidence.save()
             case_event_record(
                 case=locked,
@@ -107,5 +119,57 @@ def evidence_attach(*, case: Case, actor, upload) -> Evidence:
                 },
             )
     except IntegrityError:  # the same file attached at the same moment by someone else
+        _orphan_remove(written)
         return Evidence.objects.get(case=case, sha256=sha256)
+    except BaseException:
+        _orphan_remove(written)  # the row is gone with the transaction; so goes its file
+        raise
     return evidence
+
+
+def _stored_sha256(name: str) -> str | None:
+    if not default_storage.exists(name):
+        return None
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as stored:
+        for chunk in iter(lambda: stored.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _orphan_remove(name: str | None) -> None:
+    if name and not Evidence.objects.filter(file=name).exists():
+        default_storage.delete(name)
+
+
+@dataclass(frozen=True)
+class OrphanFile:
+    name: str
+    modified: datetime
+
+
+def evidence_orphans_find(*, older_than: timedelta) -> list[OrphanFile]:
+    """Files under the evidence folder that no Evidence row names, last written more than
+    ``older_than`` ago: left when a process died between storing a file and committing its row,
+    or when a caller's outer transaction rolled back. Younger files may belong to an attachment
+    still under way."""
+    referenced = set(Evidence.objects.values_list("file", flat=True))
+    cutoff = timezone.now() - older_than
+    found = []
+
+    def walk(folder: str) -> None:
+        if not default_storage.exists(folder):
+            return
+        folders, files = default_storage.listdir(folder)
+        for name in sorted(files):
+            path = f"{folder}/{name}"
+            if path in referenced:
+                continue
+            modified = default_storage.get_modified_time(path)
+            if modified <= cutoff:
+                found.append(OrphanFile(name=path, modified=modified))
+        for sub in sorted(folders):
+            walk(f"{folder}/{sub}")
+
+    walk(EVIDENCE_ROOT)
+    return found

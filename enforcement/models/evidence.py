@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from enforcement.choices import EvidenceKind
 
+EVIDENCE_ROOT = "evidence"
+
 
 def evidence_path(instance, filename: str) -> str:
     # The content's hash names the file: the same photo twice is stored once per case, and no
     # user-given name reaches the file system.
-    return f"evidence/{instance.case.number}/{instance.sha256}{instance.extension}"
+    return f"{EVIDENCE_ROOT}/{instance.case.number}/{instance.sha256}{instance.extension}"
 
 
 class Evidence(models.Model):

@@ -1,6 +1,8 @@
 """Evidence: the type comes from the content, the size is limited, the hash is in the history."""
 
 import hashlib
+import io
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -88,3 +90,56 @@ def test_the_same_file_twice_is_stored_once(case):
     )
     assert first.pk == second.pk
     assert case.events.filter(kind=EventKind.EVIDENCE).count() == 1
+
+
+def stored_files(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_a_failure_after_storing_removes_the_file(case, settings, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("enforcement.evidence.case_event_record", broken)
+    with pytest.raises(RuntimeError):
+        evidence_attach(case=case, actor=UserFactory(), upload=SimpleUploadedFile("a.jpg", JPEG))
+
+    assert not Evidence.objects.exists()
+    assert stored_files(settings.MEDIA_ROOT) == []
+
+
+def test_a_file_left_by_an_outer_rollback_is_reused_and_orphans_are_found(case, settings):
+    from datetime import datetime, timedelta
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        evidence_attach(case=case, actor=UserFactory(), upload=SimpleUploadedFile("a.jpg", JPEG))
+        raise Rollback  # the caller's transaction fails after the attachment
+    left = stored_files(settings.MEDIA_ROOT)
+    assert len(left) == 1 and not Evidence.objects.exists()
+
+    # an old leftover of another file is an orphan; the one reused below is not
+    stale = settings.MEDIA_ROOT / "evidence" / case.number / ("0" * 64 + ".pdf")
+    stale.write_bytes(PDF)
+    old = (datetime.now() - timedelta(hours=30)).timestamp()
+    os.utime(stale, (old, old))
+
+    evidence = evidence_attach(
+        case=case, actor=UserFactory(), upload=SimpleUploadedFile("a.jpg", JPEG)
+    )
+    assert evidence.file.name == left[0]  # the same name: no second copy with a suffix
+
+    out = io.StringIO()
+    call_command("evidence_orphans", stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"orphan evidence/{case.number}/{'0' * 64}.pdf",
+        "1 orphan file(s) (older than 24 h).",
+    ]
+    call_command("evidence_orphans", "--delete", stdout=io.StringIO())
+    assert stored_files(settings.MEDIA_ROOT) == left
+    assert evidence.file.read() == JPEG

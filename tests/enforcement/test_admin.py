@@ -1,0 +1,73 @@
+"""The case admin: no editing, but the command centre's bulk steps as actions that go through
+the workflow and report each refusal."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from enforcement.choices import CaseSource, CaseStatus, EventKind, HandlingMode
+from enforcement.models import Case, MatterType
+from enforcement.services import case_intake
+from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
+from tests.factories.users import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases():
+    ComprehensiveCellFactory()
+    matter = MatterType.objects.create(
+        code="ZDJY", name="占道经营", default_handling_mode=HandlingMode.MANAGEMENT
+    )
+    return [
+        case_intake(
+            source=CaseSource.RESIDENT, matter_type=matter, description="摆摊", lat=LAT, lng=LNG
+        ).case
+        for _ in range(2)
+    ]
+
+
+def act(client, action, cases):
+    return client.post(
+        reverse("admin:enforcement_case_changelist"),
+        {"action": action, "_selected_action": [c.pk for c in cases]},
+        follow=True,
+    )
+
+
+def staff(*perms):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="enforcement", codename__in=perms)
+    )
+    return user
+
+
+def test_merge_and_accept_go_through_the_workflow_and_refusals_are_reported(client, cases):
+    original, duplicate = cases
+    assert duplicate.likely_duplicate_of == original
+    admin_user = staff("view_case", "change_case")
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "en"
+
+    act(client, "merge_into_original", [duplicate])
+    page = act(client, "accept", [original, duplicate])
+
+    original.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert (original.status, duplicate.status) == (CaseStatus.ACCEPTED, CaseStatus.MERGED)
+    assert original.events.get(kind=EventKind.ACCEPT).actor == admin_user
+    text = page.content.decode()
+    assert "1 case(s) accepted." in text
+    assert f"{duplicate.number}: Cannot accept a case that is merged into another case" in text
+
+
+def test_viewers_get_no_actions_and_nobody_edits_a_case(client, cases):
+    client.force_login(staff("view_case"))
+    act(client, "accept", cases)
+    assert set(Case.objects.values_list("status", flat=True)) == {CaseStatus.REPORTED}
+    page = client.get(reverse("admin:enforcement_case_change", args=[cases[0].pk]))
+    assert page.status_code == 200
+    assert b'name="description"' not in page.content  # shown, not editable
+    assert b"reporter_phone_encrypted" not in page.content
