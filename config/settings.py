@@ -223,6 +223,22 @@ DUPLICATE_WINDOW_HOURS = env_int("DUPLICATE_WINDOW_HOURS", 24, minimum=1)
 # Goods worth this much or more make a case a crime for the police (移送): the Linyi case, seed 002.
 CRIMINAL_GOODS_THRESHOLD_YUAN = env_int("CRIMINAL_GOODS_THRESHOLD_YUAN", 50000, minimum=1)
 
+# --- the closed loop's clock ----------------------------------------------------------------------
+# Beat sends the timer sweep this often (seconds); a timer fires at most about this late.
+TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 5, minimum=1)
+# Timers claimed per transaction by a sweep.
+TIMER_SWEEP_BATCH = env_int("TIMER_SWEEP_BATCH", 500, minimum=1)
+# Working time for deadlines in working hours: "09:00-12:00,13:30-17:30"; empty: whole days.
+WORKING_HOURS = [tuple(period.split("-", 1)) for period in env_list("WORKING_HOURS", [])]
+if any(len(period) != 2 for period in WORKING_HOURS):
+    config_fail("WORKING_HOURS", 'expected periods like "09:00-12:00,13:30-17:30"')
+# Outside channels of notifications besides the in-app list: "sms" (logged: there is no SMS
+# gateway here) and "webhook" (needs NOTIFY_WEBHOOK_URL).
+NOTIFY_CHANNELS = env_list("NOTIFY_CHANNELS", ["sms"])
+NOTIFY_WEBHOOK_URL = env_str("NOTIFY_WEBHOOK_URL", "") or ""
+# When set, /metrics answers only scrapes sending "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -292,6 +308,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(HEARTBEAT_INTERVAL),
         # A heartbeat queued while every worker was down says nothing when it finally runs.
         "options": {"expires": float(HEALTH_STALE_AFTER)},
+    },
+    "timers-sweep": {
+        "task": "enforcement.tasks.timers_sweep_task",
+        "schedule": float(TIMER_SWEEP_SECONDS),
+        # A sweep queued behind a dead worker is useless once the next one is due.
+        "options": {"expires": float(TIMER_SWEEP_SECONDS)},
     },
 }
 

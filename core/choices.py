@@ -20,3 +20,22 @@ class Component(models.TextChoices):
 
     BEAT = "beat", _("Beat")
     WORKER = "worker", _("Worker")
+
+
+class DurationUnit(models.TextChoices):
+    """How a time limit is counted (core.calendar.deadline_add). Working days and working hours
+    skip statutory holidays, weekends that are not adjusted working days (调休) and the local
+    days off of CalendarDay."""
+
+    MINUTES = "minutes", _("Minutes")  # 分钟
+    WORKING_HOURS = "working_hours", _("Working hours")  # 工作小时
+    WORKING_DAYS = "working_days", _("Working days")  # 工作日
+    NATURAL_DAYS = "natural_days", _("Natural days")  # 自然日
+
+
+class DeliveryState(models.TextChoices):
+    """Where sending one notification by one outside channel stands."""
+
+    PENDING = "pending", _("Pending")  # 待发送
+    SENT = "sent", _("Sent")  # 已发送
+    FAILED = "failed", _("Failed")  # 发送失败

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.choices import Component
+from core.choices import Component, DeliveryState
 
 
 class Heartbeat(models.Model):
@@ -30,3 +32,93 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component}:{self.node or '-'} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CalendarDay(models.Model):
+    """One row is a local override of the national calendar for one date: a local day off on a
+    day that would be a working day (a typhoon closure, 台风停工), or an extra working day on a
+    day that would be off (补班). Dates without a row follow the State Council's calendar
+    (core.calendar). Written only by ``calendar_day_save`` / ``calendar_day_delete``, which also
+    clear the per-process cache of overrides."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    reason = models.CharField(_("reason"), max_length=100)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'+' if self.is_working_day else '-'} {self.reason}"
+
+
+class Notification(models.Model):
+    """One row is one in-app message to one user. Its sending by outside channels (SMS,
+    webhook) is tracked by NotificationDelivery rows, one per channel."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    # What the message is about, e.g. a case number, so a reader can find it.
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # notifications_unread(): a user's unread messages, newest first.
+            models.Index(
+                fields=["recipient", "read_at", "-created_at"], name="core_notif_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
+
+
+class NotificationDelivery(models.Model):
+    """One row is the attempts to send one notification by one outside channel: created pending
+    by ``notification_send``, then ``notification_deliver_task`` tries, retries with backoff, and
+    leaves it sent or failed. ``attempts`` counts the failed tries; ``last_error`` keeps the
+    latest failure."""
+
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("notification"),
+    )
+    # A key of core.notifications.CHANNELS; not choices, so adding a channel needs no migration.
+    channel = models.CharField(_("channel"), max_length=20)
+    state = models.CharField(
+        _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One attempt stream per channel: a second row would send the same message twice.
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="core_notif_delivery_unique_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id}/{self.channel}: {self.state}"

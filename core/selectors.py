@@ -1,4 +1,4 @@
-"""Reads of the platform plumbing: the health report, a user's roles."""
+"""Reads of the platform plumbing: the health report, a user's roles, notifications."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from core.choices import Component, Role
-from core.models import Heartbeat
+from core.models import Heartbeat, Notification
 
 
 @dataclass
@@ -97,3 +97,11 @@ def user_roles(*, user) -> list[Role]:
     """The roles (groups named after a Role) the user holds, in Role's order."""
     names = set(user.groups.values_list("name", flat=True))
     return [role for role in Role if role.value in names]
+
+
+def notifications_unread(*, user) -> QuerySet[Notification]:
+    """The user's unread notifications, newest first (served by core_notif_unread_idx). Only the
+    user's own: there is no reading another user's messages."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).order_by(
+        "-created_at", "-pk"
+    )

@@ -3,6 +3,12 @@
 from celery import shared_task
 
 from core.choices import Component
+from core.notifications import (
+    DeliveryFailed,
+    delivery_retry_countdown,
+    notification_delivery_attempt,
+    notification_delivery_fail,
+)
 from core.services import heartbeat_record
 
 
@@ -14,3 +20,26 @@ def heartbeat_task(self) -> None:
     (a live PID does not: workers can stop consuming after a broker reconnect, NOTES.md)."""
     node = self.request.hostname or "unknown"
     heartbeat_record(component=Component.WORKER, node=node, holder=node)
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    max_retries=5,
+    soft_time_limit=30,
+    time_limit=40,
+)
+def notification_deliver_task(self, delivery_id: int) -> None:
+    """Send one NotificationDelivery (enqueued after commit by notification_send). Re-reads the
+    row; a sent delivery is left alone. A failure is retried after 2**attempts seconds (at most
+    RETRY_COUNTDOWN_CAP); when the last of ``max_retries`` retries fails too, the delivery is
+    marked failed, which the admin lists."""
+    try:
+        notification_delivery_attempt(delivery_id=delivery_id)
+    except DeliveryFailed as exc:
+        if self.request.retries >= self.max_retries:
+            notification_delivery_fail(delivery_id=delivery_id)
+            return
+        countdown = delivery_retry_countdown(attempts=exc.attempts)
+        raise self.retry(exc=exc, countdown=countdown) from exc

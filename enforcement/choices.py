@@ -84,6 +84,8 @@ class EventKind(models.TextChoices):
     MERGED_IN = "merged_in", _("Another case merged in")
     CALLS_DONE = "calls_done", _("Departments completed")
     CALLS_RETURNED = "calls_returned", _("Every department returned it")
+    SUPERVISION = "supervision", _("Supervision opened")  # 督办
+    SUPERVISION_ANSWER = "supervision_answer", _("Supervision answered")
     ROUTE = "route", _("Routed")
     PENALTY_FILE = "penalty_file", _("Case filed (立案)")
     PENALTY_INVESTIGATE = "penalty_step", _("Investigation step")
@@ -96,3 +98,34 @@ class EventKind(models.TextChoices):
     CALL_ACCEPT = "call_accept", _("Department took it on")
     CALL_COMPLETE = "call_complete", _("Department completed")
     CALL_RETURN = "call_return", _("Department returned it")
+
+
+class TimerStage(models.TextChoices):
+    """The stages the closed loop times (DESIGN.md; the seeds' 30 minutes / 1 day / 15 days)."""
+
+    ACCEPT = "accept", _("Accept")  # 受理
+    DISPATCH = "dispatch", _("Dispatch")  # 派发
+    ARRIVE = "arrive", _("Arrive on scene")  # 到场
+    OPINION = "opinion", _("First opinion")  # 处理意见 (重大复杂案件)
+    RESOLVE = "resolve", _("Result")  # 处理结果
+    VERIFY = "verify", _("Verification")  # 核查
+    CALL_REPORT_IN = "call_report_in", _("Department reports in")  # 部门报到
+    CALL_COMPLETE = "call_complete", _("Department completes")  # 部门办结
+    SUPERVISION_RESPONSE = "supervision_response", _("Answer to supervision")  # 督办回复
+    PENALTY_DECISION = "penalty_decision", _("Penalty decision (Art. 60)")  # 处罚决定期限
+    PENALTY_NOTICE = "penalty_notice", _("Penalty decision: 60 days passed")  # 60日提醒
+
+
+class TimerState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    WARNED = "warned", _("Warned")
+    FIRED = "fired", _("Fired")
+    CANCELLED = "cancelled", _("Cancelled")
+    PAUSED = "paused", _("Paused")
+
+
+class SupervisionState(models.TextChoices):
+    OPEN = "open", _("Open")  # 待回复
+    ANSWERED = "answered", _("Answered")  # 已回复
+    ESCALATED = "escalated", _("Escalated")  # 已升级
+    CLOSED = "closed", _("Closed: the late step was done")  # 已办结

@@ -16,12 +16,14 @@ from decimal import Decimal
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from enforcement import workflow
 from enforcement.choices import CaseSource, CaseStatus, DispatchTarget, HandlingMode
 from enforcement.models import Case, DepartmentCall, MatterType, Officer, Team
 from enforcement.services import case_intake
+from enforcement.timers import timers_fire_due
 from grids.choices import GridLevel
 from grids.geometry import geometry_shape
 from grids.models import GridCell, Region
@@ -134,6 +136,12 @@ def demo_cases_seed(report, *, count: int, seed: int = 20261121) -> None:
     """Create ``count`` demo cases over the last SPAN_DAYS days, unless demo cases exist."""
     if count <= 0 or Case.objects.filter(external_id__startswith=DEMO_PREFIX).exists():
         return
+    # The demo's notifications stay in the app: no SMS or webhook for six months of history.
+    with override_settings(NOTIFY_CHANNELS=[]):
+        _cases_make(report, count=count, seed=seed)
+
+
+def _cases_make(report, *, count: int, seed: int) -> None:
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     user_model = get_user_model()
     liaison = user_model.objects.get(username="dept_liaison")
@@ -203,8 +211,12 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
     """Run the case's steps until its target state, or until the present."""
 
     def later(low_minutes: int, high_minutes: int) -> bool:
-        clock.at += timedelta(minutes=rng.randint(low_minutes, high_minutes))
-        return clock.at < now
+        """Move the clock on; the case's timers that fell due meanwhile warn and fire as the
+        sweeper would have made them (supervisions, escalations)."""
+        step_at = clock.at + timedelta(minutes=rng.randint(low_minutes, high_minutes))
+        clock.at = min(step_at, now)
+        timers_fire_due(case=case)
+        return step_at < now
 
     command = street.command
     if target == S.REPORTED or not later(5, 40):

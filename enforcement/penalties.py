@@ -20,6 +20,7 @@ from enforcement.choices import EventKind, HandlingMode
 from enforcement.constants import FIRST_VIOLATION_WINDOW_DAYS, MAJOR_FINE_YUAN
 from enforcement.events import case_event_record
 from enforcement.models import Case, Officer, PenaltyProceeding
+from enforcement.timers import timers_on_penalty
 from enforcement.workflow import WorkflowError
 from powers.models import PowerItem
 from powers.selectors import street_holds_power
@@ -61,6 +62,8 @@ def _record(case: Case, kind: str, actor, data: dict) -> None:
         to_status=locked.status,
         data=data,
     )
+    # Art. 60's clocks start at filing and stop at the decision.
+    timers_on_penalty(case=locked, action=kind)
 
 
 def penalty_file(

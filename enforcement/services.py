@@ -15,6 +15,7 @@ from enforcement.choices import CaseSource, CaseStatus, EventKind
 from enforcement.events import case_event_record
 from enforcement.models import Case, CaseNumberCounter, MatterType
 from enforcement.selectors import likely_duplicate_find
+from enforcement.timers import timers_on_transition
 from grids.choices import Crs, RegionLevel
 from grids.crs import to_wgs84
 from grids.locate import cell_locate
@@ -139,6 +140,7 @@ def case_intake(
                     "likely_duplicate_of": original.number if original else None,
                 },
             )
+            timers_on_transition(case=case, action=EventKind.INTAKE)
     except IntegrityError:
         # The same work order arrived twice at once: the other request made the case.
         existing = (

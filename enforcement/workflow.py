@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from enforcement.choices import CallStatus, CaseStatus, DispatchTarget, EventKind, HandlingMode
 from enforcement.events import case_event_record
 from enforcement.models import Case, DepartmentCall, Officer, Team
+from enforcement.timers import timers_on_call, timers_on_transition
 from powers.choices import UsageKind
 from powers.selectors import street_holds_power
 from powers.services import power_usage_record
@@ -160,6 +161,7 @@ def _transition(
             data=data or {},
         )
         current.refresh_from_db()
+        timers_on_transition(case=current, action=action)
     return current
 
 
@@ -549,6 +551,7 @@ def case_whistle(*, case: Case, actor, items, expected_version: int | None = Non
                 to_status=case.status,
                 data={"call": call.pk, "department": item.department.code, "item": item.code},
             )
+            timers_on_call(call=call, action=EventKind.CALL)
     return case
 
 
@@ -595,6 +598,7 @@ def _call_transition(
             data={"call": current.pk, "department": current.department.code, **(data or {})},
         )
         current.refresh_from_db()
+        timers_on_call(call=current, action=action)
         if target in (CallStatus.COMPLETED, CallStatus.RETURNED):
             _calls_settle(case, actor)
     return current

@@ -48,14 +48,18 @@ def pytest_configure(config):
 def _isolated_process_state():
     """Each test starts in the default language with no locate index: the test client's
     LocaleMiddleware leaves the last request's language active in this thread, and the locate
-    index is per process, possibly built from an earlier test's rolled-back cells."""
+    index is per process, possibly built from an earlier test's rolled-back cells; so are the
+    business calendar's cached overrides."""
     from django.conf import settings
     from django.utils import translation
 
+    from core.calendar import calendar_cache_clear
     from grids.locate import cell_index_reset
 
     translation.activate(settings.LANGUAGE_CODE)
     cell_index_reset()
+    calendar_cache_clear()
     yield
     translation.deactivate()
     cell_index_reset()
+    calendar_cache_clear()

@@ -4,6 +4,7 @@ from enforcement.models.events import CaseEvent
 from enforcement.models.evidence import Evidence
 from enforcement.models.penalties import PenaltyProceeding
 from enforcement.models.people import Officer, Team
+from enforcement.models.timers import SlaPolicy, Supervision, Timer
 
 __all__ = [
     "Case",
@@ -14,5 +15,8 @@ __all__ = [
     "MatterType",
     "Officer",
     "PenaltyProceeding",
+    "SlaPolicy",
+    "Supervision",
     "Team",
+    "Timer",
 ]

@@ -13,7 +13,7 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey("enforcement.Case", on_delete=models.PROTECT, related_name="events")
     sequence = models.PositiveIntegerField(_("sequence"))
-    kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
+    kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

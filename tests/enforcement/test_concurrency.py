@@ -16,7 +16,8 @@ from enforcement.workflow import CaseConflict
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
 from tests.factories.users import UserFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the data migrations' rows (roles, SLA policies) come back after the flush.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
@@ -126,3 +127,30 @@ def test_of_two_concurrent_dispatches_exactly_one_wins(world):
     case.refresh_from_db()
     assert case.team_id == winners[0].team_id
     assert case.events.filter(kind="dispatch").count() == 1
+
+
+def test_two_sweepers_at_once_fire_each_timer_exactly_once(world):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from enforcement.models import Supervision, Timer
+    from enforcement.timers import timers_fire_due
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for n in range(120):
+            case_intake(
+                source=CaseSource.PATROL,
+                matter_type=world["matter"],
+                description=f"第{n}处",
+                lat=LAT,
+                lng=LNG,
+            )
+        clock.shift(timedelta(minutes=31))
+        reports = run_together(2, lambda _i: timers_fire_due(batch_size=7))
+
+    assert not [r for r in reports if isinstance(r, Exception)], reports
+    assert sum(r.fired for r in reports) == 120
+    assert Supervision.objects.count() == 120
+    assert Timer.objects.filter(stage="accept", state="fired").count() == 120

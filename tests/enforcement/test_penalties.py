@@ -2,8 +2,9 @@
 certified officers (Art. 42), legal review before a major decision (Art. 58), first violation
 (Art. 33)."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -291,3 +292,42 @@ def test_a_power_the_street_lacks_cannot_be_filed(world):
             officers=world["valid"],
         )
     ).startswith("The street does not hold HB-009 on 2026-11-21")
+
+
+def test_filing_starts_the_ninety_day_clock_of_art_60_and_the_decision_stops_it(world):
+    from enforcement.choices import TimerStage, TimerState
+    from enforcement.models import Timer
+
+    proceeding = penalty_file(
+        case=world["case"],
+        actor=world["actor"],
+        power_item=world["item"],
+        violation_on=date(2026, 11, 1),
+        officers=world["valid"],
+        filed_on=date(2026, 11, 20),
+    )
+    timers = {
+        t.stage: t
+        for t in Timer.objects.filter(case=world["case"], state=TimerState.PENDING).exclude(
+            stage__in=[TimerStage.ARRIVE]
+        )
+    }
+    shanghai = ZoneInfo("Asia/Shanghai")
+    decision = timers[TimerStage.PENALTY_DECISION]
+    # filed on 20 November: the 90th day is 18 February, the period ends at its end
+    assert decision.due_at == datetime(2027, 2, 19, tzinfo=shanghai)
+    assert decision.warn_at.astimezone(shanghai).date() == date(2027, 2, 9)  # day 80 (89%)
+    assert timers[TimerStage.PENALTY_NOTICE].due_at == datetime(2027, 1, 20, tzinfo=shanghai)
+
+    penalty_decide(
+        proceeding=proceeding,
+        actor=world["actor"],
+        decision="罚款",
+        officers=world["valid"],
+        fine_yuan=Decimal("800"),
+    )
+    assert not Timer.objects.filter(
+        case=world["case"],
+        stage__in=[TimerStage.PENALTY_DECISION, TimerStage.PENALTY_NOTICE],
+        state=TimerState.PENDING,
+    ).exists()

@@ -236,3 +236,36 @@ def test_routing_a_case_that_is_not_accepted_is_refused_and_records_nothing(worl
     with pytest.raises(workflow.TransitionNotAllowed):
         workflow.case_route(case=case, actor=world["actor"])
     assert list(case.events.values_list("kind", flat=True)) == ["intake"]
+
+
+def test_a_whistled_department_must_report_in_or_be_supervised(world):
+    from datetime import timedelta
+
+    import time_machine
+
+    from enforcement.choices import TimerStage, TimerState
+    from enforcement.models import Supervision, Timer
+    from enforcement.timers import timers_fire_due
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        case = workflow.case_route(case=accepted(world, world["joint"]), actor=world["actor"])
+        calls = {c.department.code: c for c in DepartmentCall.objects.filter(case=case)}
+        live = Timer.objects.filter(case=case, state=TimerState.PENDING)
+        assert sorted((t.call.department.code, t.stage) for t in live) == [
+            ("HB", TimerStage.CALL_REPORT_IN),
+            ("SJ", TimerStage.CALL_REPORT_IN),
+        ]
+        workflow.call_report_in(call=calls["HB"], actor=UserFactory())
+        assert Timer.objects.get(call=calls["HB"], state=TimerState.PENDING).stage == (
+            TimerStage.CALL_COMPLETE
+        )
+
+        clock.shift(timedelta(minutes=31))
+        timers_fire_due()
+
+    late = Supervision.objects.get()
+    assert (late.call, late.stage, late.addressee_label) == (
+        calls["SJ"],
+        TimerStage.CALL_REPORT_IN,
+        "秦淮区市场监督管理局",
+    )

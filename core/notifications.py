@@ -1,0 +1,233 @@
+"""Notifications: in-app messages to users, and their sending by outside channels.
+
+``notification_send`` writes one Notification per recipient and one NotificationDelivery per
+enabled channel, and enqueues ``notification_deliver_task`` for each delivery after commit. The
+task calls ``notification_delivery_attempt`` and, when it keeps failing, retries with backoff and
+ends with ``notification_delivery_fail``. Sending is at least once: a worker lost in the middle
+of a send (acks_late) sends that message again."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Iterable
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.choices import DeliveryState
+from core.models import Notification, NotificationDelivery
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT_SECONDS = 5
+# Longest wait between two tries of a delivery (seconds); 2**attempts reaches it after 8 failures.
+RETRY_COUNTDOWN_CAP = 300
+
+
+class Channel:
+    """One way of sending a notification outside the application. ``send`` returns once the
+    message is handed over and raises on any failure; the caller records it and retries."""
+
+    name: str = ""
+
+    @classmethod
+    def is_configured(cls) -> bool:
+        """False when settings lack what the channel needs; it is then left out of sends."""
+        return True
+
+    def send(self, notification: Notification) -> None:
+        raise NotImplementedError
+
+
+def _phone_mask(phone: str) -> str:
+    # Same shape as grids.selectors.phone_mask (138****5678); core may not import from grids.
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+class LoggingSmsChannel(Channel):
+    """SMS without a gateway: logs the message it would send. The recipient is shown by a masked
+    phone number when the user model has a ``phone``, else by username (PIPL: no whole numbers
+    in logs)."""
+
+    name = "sms"
+
+    def send(self, notification: Notification) -> None:
+        user = notification.recipient
+        phone = str(getattr(user, "phone", "") or "").strip()
+        to = _phone_mask(phone) if phone else user.get_username()
+        logger.info(
+            "SMS to %s (notification %s, %s): %s %s",
+            to,
+            notification.pk,
+            notification.kind,
+            notification.title,
+            notification.body,
+        )
+
+
+class _RedirectRefused(urllib.request.HTTPRedirectHandler):
+    # urllib turns a redirected POST into a GET without the body and reports success: refuse
+    # redirects, so that the 3xx is a failure that shows in last_error.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class WebhookChannel(Channel):
+    """POSTs the notification as JSON to settings.NOTIFY_WEBHOOK_URL: ``id``, ``recipient``
+    (username), ``kind``, ``title``, ``body``, ``reference``, ``created_at`` (ISO 8601). Any
+    answer but 2xx, a redirect included, is a failure."""
+
+    name = "webhook"
+
+    @classmethod
+    def is_configured(cls) -> bool:
+        return bool(getattr(settings, "NOTIFY_WEBHOOK_URL", ""))
+
+    def send(self, notification: Notification) -> None:
+        url = getattr(settings, "NOTIFY_WEBHOOK_URL", "")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"NOTIFY_WEBHOOK_URL must be an http(s) URL, got {url!r}")
+        payload = {
+            "id": notification.pk,
+            "recipient": notification.recipient.get_username(),
+            "kind": notification.kind,
+            "title": notification.title,
+            "body": notification.body,
+            "reference": notification.reference,
+            "created_at": notification.created_at.isoformat(),
+        }
+        request = urllib.request.Request(  # noqa: S310 -- scheme checked above
+            url,
+            data=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            method="POST",
+        )
+        opener = urllib.request.build_opener(_RedirectRefused)
+        # urllib raises HTTPError for 4xx and 5xx answers itself.
+        with opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            if not 200 <= response.status < 300:
+                raise OSError(f"webhook answered HTTP {response.status}")
+
+
+# Channel name -> class. NotificationDelivery.channel holds a key of this dict.
+CHANNELS: dict[str, type[Channel]] = {
+    channel.name: channel for channel in (LoggingSmsChannel, WebhookChannel)
+}
+
+
+def channels_enabled() -> list[str]:
+    """Names of the channels a send goes out by: settings.NOTIFY_CHANNELS (default ["sms"]) in
+    order, without those not configured (webhook without NOTIFY_WEBHOOK_URL). Raises
+    ImproperlyConfigured for a name that is no channel."""
+    names = list(dict.fromkeys(getattr(settings, "NOTIFY_CHANNELS", ["sms"])))
+    unknown = [name for name in names if name not in CHANNELS]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"NOTIFY_CHANNELS: unknown channel(s) {unknown}; known: {sorted(CHANNELS)}"
+        )
+    return [name for name in names if CHANNELS[name].is_configured()]
+
+
+def _deliver_enqueue(delivery_id: int) -> None:
+    # Imported here: core.tasks imports this module for the services the task wraps.
+    from core.tasks import notification_deliver_task
+
+    notification_deliver_task.delay(delivery_id)
+
+
+def notification_send(
+    *, recipients: Iterable, kind: str, title: str, body: str, reference: str = ""
+) -> list[Notification]:
+    """Write one Notification per distinct recipient (None skipped) and one pending
+    NotificationDelivery per enabled channel, in one transaction, and enqueue each delivery
+    after commit, so nothing goes out for a change that is rolled back.
+
+    Not idempotent: calling it twice sends the message twice. A caller that may run again (a
+    retried task, a repeated request) must make sure itself, e.g. by sending only from a
+    workflow step that changes nothing when repeated. Returns the notifications, in the order
+    of first appearance of their recipients. A delivery whose enqueueing fails after commit
+    (broker down) is logged and stays pending."""
+    users = list({user.pk: user for user in recipients if user is not None}.values())
+    channels = channels_enabled()
+    notifications = []
+    with transaction.atomic():
+        for user in users:
+            notification = Notification.objects.create(
+                recipient=user, kind=kind, title=title, body=body, reference=reference
+            )
+            notifications.append(notification)
+            for channel in channels:
+                delivery = NotificationDelivery.objects.create(
+                    notification=notification, channel=channel
+                )
+                # robust: the change is already committed; a broker outage must not turn the
+                # caller's success into an error.
+                transaction.on_commit(partial(_deliver_enqueue, delivery.pk), robust=True)
+    return notifications
+
+
+class DeliveryFailed(Exception):
+    """One try to send a delivery failed. ``attempts`` is the delivery's count of failed tries,
+    this one included."""
+
+    def __init__(self, message: str, *, attempts: int):
+        super().__init__(message)
+        self.attempts = attempts
+
+    def __reduce__(self):
+        # Picklable despite the keyword-only argument, should Celery ship it between processes.
+        return (_delivery_failed_rebuild, (str(self), self.attempts))
+
+
+def _delivery_failed_rebuild(message: str, attempts: int) -> DeliveryFailed:
+    return DeliveryFailed(message, attempts=attempts)
+
+
+def delivery_retry_countdown(*, attempts: int) -> int:
+    """Seconds to wait before the next try after ``attempts`` failures: 2**attempts, capped."""
+    return min(2**attempts, RETRY_COUNTDOWN_CAP)
+
+
+def notification_delivery_attempt(*, delivery_id: int) -> None:
+    """Try once to send a delivery by its channel. Does nothing when the delivery is already
+    sent or no longer exists; a failed one is tried again (a re-enqueued delivery). On success
+    the delivery becomes sent. On any failure ``attempts`` goes up by one, ``last_error`` keeps
+    the error, and DeliveryFailed is raised; the state stays as it was."""
+    delivery = (
+        NotificationDelivery.objects.select_related("notification__recipient")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None or delivery.state == DeliveryState.SENT:
+        return
+    try:
+        CHANNELS[delivery.channel]().send(delivery.notification)
+    except Exception as exc:  # any failure of a channel is recorded and retried, whatever it is
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        NotificationDelivery.objects.filter(pk=delivery.pk).update(
+            attempts=F("attempts") + 1, last_error=error
+        )
+        attempts = NotificationDelivery.objects.values_list("attempts", flat=True).get(
+            pk=delivery.pk
+        )
+        logger.warning("Delivery %s (%s) failed: %s", delivery.pk, delivery.channel, error)
+        raise DeliveryFailed(error, attempts=attempts) from exc
+    NotificationDelivery.objects.filter(pk=delivery.pk).exclude(state=DeliveryState.SENT).update(
+        state=DeliveryState.SENT, sent_at=timezone.now()
+    )
+
+
+def notification_delivery_fail(*, delivery_id: int) -> None:
+    """Give a delivery up after its last retry: pending becomes failed. A sent delivery stays
+    sent (a conditional UPDATE, so a concurrent success is never overwritten)."""
+    NotificationDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
+        state=DeliveryState.FAILED
+    )

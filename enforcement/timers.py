@@ -1,0 +1,491 @@
+"""The closed loop's clock: timers started and stopped by the workflow, and the sweeper that warns
+and fires them, each exactly once.
+
+Timers are rows, never Celery countdowns (STYLE.md 5). The workflow calls ``timers_on_transition``
+inside the transaction of each transition, holding the case lock, so a timer exists exactly when
+its stage is under way. ``timers_fire_due`` (run by beat through ``timers_sweep_task``) takes the
+timers whose ``next_at`` has passed in due order and claims each by a conditional UPDATE on its
+state and ``next_at``, which holds on SQLite as on PostgreSQL; on PostgreSQL the batch is read with
+``FOR UPDATE SKIP LOCKED`` so that sweepers running at once split the work instead of queueing.
+A claim and its effects (the supervision, the case event, the notification) commit together:
+a sweeper killed mid-batch leaves nothing half-done, and the next sweep fires what it did not."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.choices import Role
+from enforcement.choices import (
+    DispatchTarget,
+    EventKind,
+    Severity,
+    SupervisionState,
+    TimerStage,
+    TimerState,
+)
+from enforcement.events import case_event_record
+from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
+from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
+
+logger = logging.getLogger(__name__)
+
+T = TimerStage
+# The highest supervision level: the district. Its supervision is not escalated further.
+TOP_LEVEL = 3
+# Stages whose deadline only notifies (no supervision).
+NOTICE_ONLY = {T.PENALTY_NOTICE}
+
+
+# --- policies and deadlines ---
+
+
+def sla_policy_for(*, case: Case, stage: str) -> SlaPolicy | None:
+    """The most specific policy of ``stage`` for ``case``: a source match (12345) first, then the
+    matter type, then the severity; None when no policy covers the stage (no timer then)."""
+    rows = SlaPolicy.objects.filter(
+        Q(matter_type=case.matter_type_id) | Q(matter_type__isnull=True),
+        Q(severity=case.severity) | Q(severity=""),
+        Q(source=case.source) | Q(source=""),
+        stage=stage,
+    )
+    return max(
+        rows,
+        key=lambda p: (p.source != "", p.matter_type_id is not None, p.severity != ""),
+        default=None,
+    )
+
+
+def sla_deadline(start: datetime, amount: int, unit: str) -> datetime:
+    """``start`` plus the policy's time: seconds and minutes are natural time, the rest goes
+    through the business calendar (core.calendar)."""
+    if unit == "seconds":
+        return start + timedelta(seconds=amount)
+    from core.calendar import deadline_add
+
+    return deadline_add(start, amount, unit)
+
+
+def _stages_at_start(case: Case, action: str) -> list[str]:
+    """The case-level stages a transition starts."""
+    major = case.severity == Severity.MAJOR
+    if action == EventKind.INTAKE:
+        return [T.ACCEPT]
+    if action in (EventKind.ACCEPT, EventKind.REOPEN, EventKind.CALLS_RETURNED):
+        return [T.DISPATCH]
+    if action == EventKind.DISPATCH:
+        if case.dispatch_target == DispatchTarget.DEPARTMENT:
+            return []  # the calls have their own timers
+        # Seed 001: on scene in 30 minutes; a major case has an opinion in a day and a result
+        # in 15 days from dispatch, an ordinary one a result 30 minutes after arrival.
+        return [T.ARRIVE, T.OPINION, T.RESOLVE] if major else [T.ARRIVE]
+    if action == EventKind.ARRIVE:
+        return [] if major else [T.RESOLVE]
+    if action in (EventKind.RESOLVE, EventKind.CALLS_DONE):
+        return [T.VERIFY]
+    return []
+
+
+# Case-level stages each transition ends (None: every live timer of the case, calls and
+# supervisions included).
+_STAGES_ENDED: dict[str, list[str] | None] = {
+    EventKind.ACCEPT: [T.ACCEPT],
+    EventKind.REJECT: None,
+    EventKind.MERGE: None,
+    EventKind.TRANSFER: None,
+    EventKind.VERIFY: None,
+    EventKind.DISPATCH: [T.DISPATCH],
+    EventKind.ARRIVE: [T.ARRIVE],
+    EventKind.RESOLVE: [T.ARRIVE, T.OPINION, T.RESOLVE],
+    EventKind.CALLS_DONE: [T.ARRIVE, T.OPINION, T.RESOLVE],
+    EventKind.REOPEN: [T.VERIFY],
+}
+
+
+def timer_start(
+    *,
+    case: Case,
+    stage: str,
+    now: datetime,
+    call: DepartmentCall | None = None,
+    supervision: Supervision | None = None,
+) -> Timer | None:
+    """Start the timer of ``stage`` by the policy in force now; None when no policy covers it.
+    Ends a live timer of the same stage and owner first, so a stage has one live timer."""
+    policy = sla_policy_for(case=case, stage=stage)
+    if policy is None:
+        logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
+        return None
+    _live(case, [stage], call=call, supervision=supervision).update(
+        state=TimerState.CANCELLED, ended_at=now, next_at=None
+    )
+    due = sla_deadline(now, policy.amount, policy.unit)
+    warn = now + (due - now) * policy.warn_percent / 100 if policy.warn_percent else None
+    if warn is not None and warn >= due:
+        warn = None
+    return Timer.objects.create(
+        case=case,
+        call=call,
+        supervision=supervision,
+        stage=stage,
+        policy=policy,
+        started_at=now,
+        warn_at=warn,
+        due_at=due,
+        next_at=warn or due,
+    )
+
+
+def _live(case: Case, stages, *, call=None, supervision=None):
+    timers = Timer.objects.filter(case=case, state__in=LIVE_STATES)
+    if stages is not None:
+        timers = timers.filter(stage__in=stages, call=call, supervision=supervision)
+    return timers
+
+
+def timers_cancel(
+    *, case: Case, stages: list[str] | None, now: datetime, call: DepartmentCall | None = None
+) -> int:
+    """End the live timers of ``stages`` (None: every live timer of the case). Their stage is
+    done, so open supervisions of it close and their answer timers end too."""
+    ended = _live(case, stages, call=call).update(
+        state=TimerState.CANCELLED, ended_at=now, next_at=None
+    )
+    # The stage's timer may have fired already: its supervisions close all the same.
+    supervisions = Supervision.objects.filter(case=case, state=SupervisionState.OPEN)
+    if stages is not None:
+        supervisions = supervisions.filter(stage__in=stages, call=call)
+    closing = list(supervisions.values_list("pk", flat=True))
+    if closing:
+        Supervision.objects.filter(pk__in=closing).update(state=SupervisionState.CLOSED)
+        Timer.objects.filter(supervision__in=closing, state__in=LIVE_STATES).update(
+            state=TimerState.CANCELLED, ended_at=now, next_at=None
+        )
+    return ended
+
+
+def timers_pause(*, case: Case, now: datetime) -> None:
+    """Suspension (中止) stops the clocks of the case and keeps what was left of each."""
+    for timer in Timer.objects.filter(case=case, state__in=SWEPT_STATES):
+        Timer.objects.filter(pk=timer.pk, state=timer.state).update(
+            state=TimerState.PAUSED,
+            next_at=None,
+            due_left=timer.due_at - now,
+            warn_left=(
+                timer.warn_at - now if timer.state == TimerState.PENDING and timer.warn_at else None
+            ),
+        )
+
+
+def timers_resume(*, case: Case, now: datetime) -> None:
+    """Resumption restarts each paused clock with the time it had left (late ones fire at once)."""
+    for timer in Timer.objects.filter(case=case, state=TimerState.PAUSED):
+        due = now + timer.due_left
+        warn = now + timer.warn_left if timer.warn_left is not None else None
+        state = TimerState.WARNED if timer.warned_at else TimerState.PENDING
+        Timer.objects.filter(pk=timer.pk, state=TimerState.PAUSED).update(
+            state=state,
+            due_at=due,
+            warn_at=warn if warn is not None else timer.warn_at,
+            next_at=due if state == TimerState.WARNED or warn is None else warn,
+            due_left=None,
+            warn_left=None,
+        )
+
+
+def timers_on_transition(*, case: Case, action: str) -> None:
+    """Called by enforcement.workflow in the transaction of each transition of ``case`` (its
+    new state loaded), holding the case lock."""
+    now = timezone.now()
+    if action == EventKind.SUSPEND:
+        timers_pause(case=case, now=now)
+        return
+    if action == EventKind.RESUME:
+        timers_resume(case=case, now=now)
+        return
+    if action in _STAGES_ENDED:
+        timers_cancel(case=case, stages=_STAGES_ENDED[action], now=now)
+    for stage in _stages_at_start(case, action):
+        timer_start(case=case, stage=stage, now=now)
+
+
+def timers_on_call(*, call: DepartmentCall, action: str) -> None:
+    """Called by the call transitions (and the whistle) in their transaction."""
+    now = timezone.now()
+    case = call.case
+    if action == EventKind.CALL:
+        timer_start(case=case, stage=T.CALL_REPORT_IN, now=now, call=call)
+    elif action == EventKind.CALL_REPORT_IN:
+        timers_cancel(case=case, stages=[T.CALL_REPORT_IN], now=now, call=call)
+        timer_start(case=case, stage=T.CALL_COMPLETE, now=now, call=call)
+    elif action in (EventKind.CALL_COMPLETE, EventKind.CALL_RETURN):
+        timers_cancel(case=case, stages=[T.CALL_REPORT_IN, T.CALL_COMPLETE], now=now, call=call)
+
+
+def timers_on_penalty(*, case: Case, action: str) -> None:
+    """Art. 60: a decision within 90 days of filing (自立案之日起九十日内). The clocks start at
+    filing and stop at the decision. The day of filing is not counted (as periods are): they run
+    from the start of the next day, so the 90th day ends the period."""
+    now = timezone.now()
+    if action == EventKind.PENALTY_FILE:
+        filed_on = case.proceeding.filed_on
+        start = timezone.make_aware(datetime.combine(filed_on + timedelta(days=1), time.min))
+        timer_start(case=case, stage=T.PENALTY_NOTICE, now=start)
+        timer_start(case=case, stage=T.PENALTY_DECISION, now=start)
+    elif action == EventKind.PENALTY_DECIDE:
+        timers_cancel(case=case, stages=[T.PENALTY_NOTICE, T.PENALTY_DECISION], now=now)
+
+
+# --- who holds the work ---
+
+
+@dataclass
+class Addressee:
+    label: str
+    user: object | None = None
+    role: str | None = None
+    users: list = field(default_factory=list)
+
+
+def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) -> Addressee:
+    if level >= TOP_LEVEL:
+        return Addressee(label=str(_("The district")), role=Role.DISTRICT_ADMIN)
+    if level == 2:
+        return Addressee(
+            label=str(_("Leader of %(street)s") % {"street": case.street.name}),
+            role=Role.STREET_LEADER,
+        )
+    if call is not None:
+        return Addressee(label=call.department.name, role=Role.DEPARTMENT_LIAISON)
+    if stage in (T.ARRIVE, T.OPINION, T.RESOLVE, T.PENALTY_DECISION, T.PENALTY_NOTICE):
+        if case.officer_id:
+            officer_user = case.officer.user
+            return Addressee(
+                label=officer_user.get_full_name() or officer_user.username, user=officer_user
+            )
+        if case.team_id and case.team.leader_id:
+            return Addressee(label=case.team.name, user=case.team.leader)
+        if case.team_id:
+            return Addressee(
+                label=case.team.name,
+                users=[o.user for o in case.team.officers.select_related("user")],
+            )
+        if case.dispatch_target == DispatchTarget.GRID:
+            return Addressee(label=str(_("The grid")), role=Role.GRID_WORKER)
+    return Addressee(label=str(_("The command centre")), role=Role.COMMAND_CENTRE)
+
+
+def _recipients(addressee: Addressee) -> list:
+    if addressee.user is not None:
+        return [addressee.user]
+    if addressee.users:
+        return addressee.users
+    user_model = get_user_model()
+    return list(user_model.objects.filter(groups__name=addressee.role, is_active=True))
+
+
+def _notify(addressee: Addressee, *, kind: str, title: str, body: str, reference: str) -> None:
+    from core.notifications import notification_send
+
+    notification_send(
+        recipients=_recipients(addressee), kind=kind, title=title, body=body, reference=reference
+    )
+
+
+# --- the sweeper ---
+
+
+@dataclass
+class SweepReport:
+    warned: int = 0
+    fired: int = 0
+    skipped: int = 0
+    lateness: list[timedelta] = field(default_factory=list)
+
+
+def timers_fire_due(*, batch_size: int | None = None, case: Case | None = None) -> SweepReport:
+    """Warn and fire every timer whose ``next_at`` has passed, in due order, batch by batch, each
+    exactly once. Safe to run in several processes at once. Returns what it did. ``case``: only
+    that case's timers (the demo replays its history one case at a time)."""
+    batch_size = batch_size or settings.TIMER_SWEEP_BATCH
+    report = SweepReport()
+    while True:
+        now = timezone.now()
+        with transaction.atomic():
+            due = Timer.objects.filter(state__in=SWEPT_STATES, next_at__lte=now).order_by(
+                "next_at", "id"
+            )
+            if case is not None:
+                due = due.filter(case=case)
+            if connection.vendor == "postgresql":
+                due = due.select_for_update(skip_locked=True, of=("self",))
+            batch = list(due.select_related("case", "call", "supervision")[:batch_size])
+            for timer in batch:
+                _timer_handle(timer, now, report)
+        if len(batch) < batch_size:
+            return report
+
+
+def _timer_handle(timer: Timer, now: datetime, report: SweepReport) -> None:
+    case = _case_lock(timer.case_id)
+    if case is None:
+        report.skipped += 1  # someone is changing the case: next sweep
+        return
+    warn_only = timer.state == TimerState.PENDING and timer.warn_at and now < timer.due_at
+    if warn_only:
+        claimed = Timer.objects.filter(
+            pk=timer.pk, state=TimerState.PENDING, next_at=timer.next_at
+        ).update(state=TimerState.WARNED, warned_at=now, next_at=timer.due_at)
+        if claimed:
+            report.warned += 1
+            _warning_send(timer, case)
+        return
+    lateness = now - timer.due_at
+    claimed = Timer.objects.filter(pk=timer.pk, state=timer.state, next_at=timer.next_at).update(
+        state=TimerState.FIRED, fired_at=now, next_at=None, lateness=lateness
+    )
+    if not claimed:
+        return
+    report.fired += 1
+    report.lateness.append(lateness)
+    if timer.stage in NOTICE_ONLY:
+        _warning_send(timer, case)
+    elif timer.stage == T.SUPERVISION_RESPONSE:
+        _supervision_escalate(timer, case, now)
+    else:
+        _supervision_open(
+            case=case, timer=timer, stage=timer.stage, call=timer.call, level=1, now=now
+        )
+
+
+def _case_lock(case_id: int) -> Case | None:
+    cases = Case.objects.select_related("street", "officer__user", "team__leader")
+    if connection.vendor == "postgresql":
+        # Never wait for a case a person is changing: a workflow transaction holding the case
+        # may be waiting for this timer's row, and waiting here would deadlock with it.
+        return cases.select_for_update(skip_locked=True, of=("self",)).filter(pk=case_id).first()
+    return cases.get(pk=case_id)
+
+
+def _warning_send(timer: Timer, case: Case) -> None:
+    addressee = _addressee(case, timer.stage, timer.call, level=1)
+    _notify(
+        addressee,
+        kind="timer_warning",
+        title=_("%(stage)s due soon: %(number)s")
+        % {"stage": timer.get_stage_display(), "number": case.number},
+        body=_("Due at %(due)s.")
+        % {"due": timezone.localtime(timer.due_at).strftime("%Y-%m-%d %H:%M")},
+        reference=case.number,
+    )
+
+
+def _supervision_open(
+    *,
+    case: Case,
+    timer: Timer,
+    stage: str,
+    call: DepartmentCall | None,
+    level: int,
+    now: datetime,
+    previous: Supervision | None = None,
+) -> Supervision:
+    addressee = _addressee(case, stage, call, level)
+    supervision = Supervision.objects.create(
+        case=case,
+        call=call,
+        opened_by=timer,
+        previous=previous,
+        stage=stage,
+        level=level,
+        addressee=addressee.user,
+        addressee_label=addressee.label,
+        opened_at=now,
+    )
+    case_event_record(
+        case=case,
+        kind=EventKind.SUPERVISION,
+        actor=None,
+        from_status=case.status,
+        to_status=case.status,
+        data={
+            "supervision": supervision.pk,
+            "level": level,
+            "stage": stage,
+            "due_at": timer.due_at,
+            "lateness_seconds": round((now - timer.due_at).total_seconds(), 3),
+            "addressee": addressee.label,
+        },
+    )
+    if level < TOP_LEVEL:
+        timer_start(case=case, stage=T.SUPERVISION_RESPONSE, now=now, supervision=supervision)
+    _notify(
+        addressee,
+        kind="supervision",
+        title=_("Supervision (level %(level)d): %(number)s")
+        % {"level": level, "number": case.number},
+        body=_("%(stage)s is overdue since %(due)s. Answer the supervision.")
+        % {
+            "stage": TimerStage(stage).label,
+            "due": timezone.localtime(timer.due_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        reference=case.number,
+    )
+    return supervision
+
+
+def _supervision_escalate(timer: Timer, case: Case, now: datetime) -> None:
+    supervision = timer.supervision
+    updated = Supervision.objects.filter(pk=supervision.pk, state=SupervisionState.OPEN).update(
+        state=SupervisionState.ESCALATED
+    )
+    if not updated:
+        return  # answered or closed meanwhile
+    _supervision_open(
+        case=case,
+        timer=timer,
+        stage=supervision.stage,
+        call=supervision.call,
+        level=supervision.level + 1,
+        now=now,
+        previous=supervision,
+    )
+
+
+def supervision_answer(*, supervision: Supervision, actor, response: str) -> Supervision:
+    """The addressee answers (督办回复): the supervision is answered and its escalation clock
+    stops. The late stage's own timer has fired already; the work itself goes on through the
+    workflow. Raises ValueError for an empty answer."""
+    if not response.strip():
+        raise ValueError(_("An answer says what was done."))
+    now = timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=supervision.case_id)
+        updated = Supervision.objects.filter(pk=supervision.pk, state=SupervisionState.OPEN).update(
+            state=SupervisionState.ANSWERED,
+            answered_at=now,
+            answered_by=actor,
+            response=response.strip(),
+        )
+        if updated:
+            Timer.objects.filter(supervision=supervision, state__in=LIVE_STATES).update(
+                state=TimerState.CANCELLED, ended_at=now, next_at=None
+            )
+            case_event_record(
+                case=case,
+                kind=EventKind.SUPERVISION_ANSWER,
+                actor=actor,
+                from_status=case.status,
+                to_status=case.status,
+                data={"supervision": supervision.pk, "response": response.strip()},
+            )
+    supervision.refresh_from_db()
+    return supervision
