@@ -309,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         # A heartbeat queued while every worker was down says nothing when it finally runs.
         "options": {"expires": float(HEALTH_STALE_AFTER)},
     },
+    "notifications-requeue": {
+        "task": "core.tasks.notification_deliveries_requeue_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "timers-sweep": {
         "task": "enforcement.tasks.timers_sweep_task",
         "schedule": float(TIMER_SWEEP_SECONDS),

@@ -12,6 +12,7 @@ import json
 import logging
 import urllib.request
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_SECONDS = 5
 # Longest wait between two tries of a delivery (seconds); 2**attempts reaches it after 8 failures.
 RETRY_COUNTDOWN_CAP = 300
+# Stranded deliveries re-enqueued per run of the requeue task.
+REQUEUE_BATCH = 1000
 
 
 class Channel:
@@ -231,3 +234,25 @@ def notification_delivery_fail(*, delivery_id: int) -> None:
     NotificationDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(
         state=DeliveryState.FAILED
     )
+
+
+def notification_deliveries_requeue(*, older_than: timedelta) -> int:
+    """Enqueue again each delivery still pending and never tried that was created more than
+    ``older_than`` ago: its enqueueing was lost (the broker was down at commit, or restarted
+    without persistence before a worker took it). Returns how many. Sending stays at least
+    once: a delivery merely waiting in a long queue may go out twice, which ``older_than``
+    (minutes, far beyond a normal queue) makes rare."""
+    stale = list(
+        NotificationDelivery.objects.filter(
+            state=DeliveryState.PENDING,
+            attempts=0,
+            created_at__lt=timezone.now() - older_than,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:REQUEUE_BATCH]
+    )
+    for delivery_id in stale:
+        _deliver_enqueue(delivery_id)
+    if stale:
+        logger.warning("Re-enqueued %d stranded notification deliveries", len(stale))
+    return len(stale)

@@ -1,15 +1,21 @@
 """Celery tasks of the platform plumbing: thin wrappers over services."""
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from core.choices import Component
 from core.notifications import (
     DeliveryFailed,
     delivery_retry_countdown,
+    notification_deliveries_requeue,
     notification_delivery_attempt,
     notification_delivery_fail,
 )
 from core.services import heartbeat_record
+
+# A delivery never tried this long after it was written has lost its queue message.
+REQUEUE_AFTER_MINUTES = 10
 
 
 @shared_task(
@@ -43,3 +49,9 @@ def notification_deliver_task(self, delivery_id: int) -> None:
             return
         countdown = delivery_retry_countdown(attempts=exc.attempts)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90, max_retries=0)
+def notification_deliveries_requeue_task() -> None:
+    """Sent by beat every minute: deliveries whose enqueueing was lost go out after all."""
+    notification_deliveries_requeue(older_than=timedelta(minutes=REQUEUE_AFTER_MINUTES))

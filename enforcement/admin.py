@@ -16,7 +16,10 @@ from enforcement.models import (
     MatterType,
     Officer,
     PenaltyProceeding,
+    SlaPolicy,
+    Supervision,
     Team,
+    Timer,
 )
 
 
@@ -163,3 +166,49 @@ class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["case", "kind", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
     list_filter = ["kind"]
     search_fields = ["case__number", "sha256"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    """The district administrator's time limits. A change applies to stages started after it."""
+
+    list_display = ["stage", "matter_type", "severity", "source", "amount", "unit", "warn_percent"]
+    list_filter = ["stage", "severity", "source", "unit"]
+    list_editable = ["amount", "unit", "warn_percent"]
+    autocomplete_fields = ["matter_type"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "unit":
+            from django import forms
+
+            from core.choices import DurationUnit
+
+            kwargs["widget"] = forms.Select(
+                choices=[*DurationUnit.choices, ("seconds", _("Seconds (drills)"))]
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(Timer)
+class TimerAdmin(ReadOnlyAdmin):
+    list_display = ["case", "stage", "state", "due_at", "warned_at", "fired_at", "lateness"]
+    list_filter = ["state", "stage"]
+    search_fields = ["case__number"]
+    list_select_related = ["case"]
+    date_hierarchy = "due_at"
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "case",
+        "level",
+        "stage",
+        "addressee_label",
+        "state",
+        "opened_at",
+        "answered_at",
+    ]
+    list_filter = ["state", "level", "stage"]
+    search_fields = ["case__number", "addressee_label"]
+    list_select_related = ["case"]

@@ -68,6 +68,10 @@ def demo_seed(report) -> None:
                     },
                 )
                 report.count("officers", officer_created)
+                if team.leader_id is None:
+                    # The first officer leads the team: supervisions of its cases go to them.
+                    team.leader = user
+                    team.save(update_fields=["leader"])
     # The printed officer logins belong to the first team of their street.
     for prefix, (street_code, name) in {
         "hh": ("320104010", "红花执法1中队"),

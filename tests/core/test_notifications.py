@@ -310,3 +310,28 @@ def test_unread_notifications_are_the_users_own_newest_first(recording):
     Notification.objects.filter(pk=read.pk).update(read_at=read.created_at)
 
     assert list(notifications_unread(user=alice)) == [newer, older]
+
+
+def test_a_delivery_whose_queue_message_was_lost_is_enqueued_again(monkeypatch):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from core import notifications
+    from core.models import NotificationDelivery
+
+    enqueued = []
+    monkeypatch.setattr(notifications, "_deliver_enqueue", enqueued.append)
+    user = UserFactory()
+    with time_machine.travel(timezone.now() - timedelta(minutes=30), tick=False):
+        stranded = notifications.notification_send(
+            recipients=[user], kind="test", title="t", body="b"
+        )[0]
+    fresh = notifications.notification_send(recipients=[user], kind="test", title="t", body="b")[0]
+    tried = NotificationDelivery.objects.get(notification=stranded)
+    enqueued.clear()  # on_commit does not run inside the test's transaction anyway
+
+    assert notifications.notification_deliveries_requeue(older_than=timedelta(minutes=10)) == 1
+    assert enqueued == [tried.pk]
+    assert not NotificationDelivery.objects.filter(notification=fresh, pk__in=enqueued).exists()

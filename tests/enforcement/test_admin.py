@@ -71,3 +71,30 @@ def test_viewers_get_no_actions_and_nobody_edits_a_case(client, cases):
     assert page.status_code == 200
     assert b'name="description"' not in page.content  # shown, not editable
     assert b"reporter_phone_encrypted" not in page.content
+
+
+def test_the_district_admin_edits_sla_policies_and_reads_timers_and_supervisions(client, cases):
+    from enforcement.models import SlaPolicy
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for name in ("slapolicy", "timer", "supervision"):
+        assert client.get(reverse(f"admin:enforcement_{name}_changelist")).status_code == 200
+    policy = SlaPolicy.objects.get(matter_type=None, severity="", source="", stage="accept")
+    page = client.post(
+        reverse("admin:enforcement_slapolicy_change", args=[policy.pk]),
+        {
+            "matter_type": "",
+            "severity": "",
+            "source": "",
+            "stage": "accept",
+            "amount": "2",
+            "unit": "working_hours",
+            "warn_percent": "75",
+        },
+    )
+    assert page.status_code == 302, page.content.decode()[:2000]
+    policy.refresh_from_db()
+    assert (policy.amount, policy.unit, policy.warn_percent) == (2, "working_hours", 75)
+    # timers are shown, never changed here
+    timer_page = client.get(reverse("admin:enforcement_timer_changelist"))
+    assert reverse("admin:enforcement_timer_add").encode() not in timer_page.content
