@@ -20,10 +20,25 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from enforcement import workflow
-from enforcement.choices import CaseSource, CaseStatus, DispatchTarget, HandlingMode
-from enforcement.models import Case, DepartmentCall, MatterType, Officer, Team
+from enforcement.choices import (
+    CaseSource,
+    CaseStatus,
+    DispatchTarget,
+    HandlingMode,
+    SupervisionState,
+)
+from enforcement.models import (
+    Case,
+    DepartmentCall,
+    MatterType,
+    Officer,
+    Supervision,
+    Team,
+    Timer,
+)
+from enforcement.models.timers import SWEPT_STATES
 from enforcement.services import case_intake
-from enforcement.timers import timers_fire_due
+from enforcement.timers import supervision_answer, timers_fire_due
 from grids.choices import GridLevel
 from grids.geometry import geometry_shape
 from grids.models import GridCell, Region
@@ -213,9 +228,29 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
     def later(low_minutes: int, high_minutes: int) -> bool:
         """Move the clock on; the case's timers that fell due meanwhile warn and fire as the
         sweeper would have made them (supervisions, escalations)."""
-        step_at = clock.at + timedelta(minutes=rng.randint(low_minutes, high_minutes))
-        clock.at = min(step_at, now)
-        timers_fire_due(case=case)
+        step_at = min(clock.at + timedelta(minutes=rng.randint(low_minutes, high_minutes)), now)
+        # The sweeper runs all along: stop at each moment one of the case's timers is due.
+        while True:
+            due = (
+                Timer.objects.filter(case=case, state__in=SWEPT_STATES, next_at__lte=step_at)
+                .order_by("next_at")
+                .values_list("next_at", flat=True)
+                .first()
+            )
+            if due is None:
+                break
+            clock.at = max(clock.at, due)
+            timers_fire_due(case=case)
+            # Half the supervisions are answered at once; the rest escalate if the work stays
+            # late for another working day.
+            for supervision in Supervision.objects.filter(case=case, state=SupervisionState.OPEN):
+                if rng.random() < 0.5:
+                    supervision_answer(
+                        supervision=supervision,
+                        actor=supervision.addressee or command,
+                        response="已督促责任人加快处置",
+                    )
+        clock.at = step_at
         return step_at < now
 
     command = street.command
@@ -261,7 +296,9 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
         officer = rng.choice(officers) if officers else None
         actor = officer.user if officer else command
         case = workflow.case_arrive(case=case, actor=actor, lat=case.lat, lng=case.lng)
-        if target == S.ON_SCENE or not later(20, 180):
+        # One case in twenty drags on for days (积案): its supervisions escalate.
+        slow = rng.random() < 0.05
+        if target == S.ON_SCENE or not (later(60 * 24, 60 * 24 * 4) if slow else later(20, 180)):
             return
         mode = _pick(rng, MODES)
         case = workflow.case_resolve(

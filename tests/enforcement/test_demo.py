@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from enforcement.choices import CaseStatus, EventKind
+from enforcement.choices import CaseStatus, EventKind, SupervisionState
 from enforcement.events import history_verify
-from enforcement.models import Case, CaseEvent
+from enforcement.models import Case, CaseEvent, Supervision
 from tests.conftest import DEMO_CASES_IN_TESTS
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,11 @@ def test_demo_cases_were_made_by_the_workflow_in_time_order(demo_cases):
         assert events[-1].to_status == case.status
         times = [e.at for e in events]
         assert times == sorted(times) and times[-1] <= timezone.now()
+    # late steps were supervised as the sweeper would have done, some answered
+    supervisions = Supervision.objects.all()
+    assert supervisions.exists()
+    assert supervisions.filter(state=SupervisionState.ANSWERED).exists()
+    assert CaseEvent.objects.filter(kind=EventKind.SUPERVISION).count() == supervisions.count()
     merged = Case.objects.filter(status=CaseStatus.MERGED).first()
     assert merged.merged_into == merged.likely_duplicate_of
     assert CaseEvent.objects.filter(kind=EventKind.ROUTE).exists()
