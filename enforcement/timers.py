@@ -2,13 +2,14 @@
 and fires them, each exactly once.
 
 Timers are rows, never Celery countdowns (STYLE.md 5). The workflow calls ``timers_on_transition``
-inside the transaction of each transition, holding the case lock, so a timer exists exactly when
-its stage is under way. ``timers_fire_due`` (run by beat through ``timers_sweep_task``) takes the
-timers whose ``next_at`` has passed in due order and claims each by a conditional UPDATE on its
-state and ``next_at``, which holds on SQLite as on PostgreSQL; on PostgreSQL the batch is read with
-``FOR UPDATE SKIP LOCKED`` so that sweepers running at once split the work instead of queueing.
-A claim and its effects (the supervision, the case event, the notification) commit together:
-a sweeper killed mid-batch leaves nothing half-done, and the next sweep fires what it did not."""
+inside the transaction of each transition, holding the case lock, so a timer exists exactly when its
+stage is under way. ``timers_fire_due`` (run by beat through ``timers_sweep_task``) takes the timers
+whose ``next_at`` has passed in due order and claims them by a conditional UPDATE on their state and
+``next_at`` whose RETURNING names the timers won, which holds on SQLite as on PostgreSQL; on
+PostgreSQL the batch is read with ``FOR UPDATE SKIP LOCKED`` so that sweepers running at once split
+the work instead of queueing. A claim and its effects (the supervision, the case event, the
+notification) commit together: a sweeper killed mid-batch leaves nothing half-done, and the next
+sweep fires what it did not."""
 
 from __future__ import annotations
 
@@ -127,14 +128,21 @@ def timer_start(
     _live(case, [stage], call=call, supervision=supervision).update(
         state=TimerState.CANCELLED, ended_at=now, next_at=None
     )
+    timer = _timer_build(case=case, stage=stage, policy=policy, now=now, call=call)
+    timer.supervision = supervision
+    timer.save(force_insert=True)
+    return timer
+
+
+def _timer_build(*, case: Case, stage: str, policy: SlaPolicy, now: datetime, call=None) -> Timer:
+    """The unsaved timer of ``stage`` started ``now`` under ``policy``."""
     due = sla_deadline(now, policy.amount, policy.unit)
     warn = now + (due - now) * policy.warn_percent / 100 if policy.warn_percent else None
     if warn is not None and warn >= due:
         warn = None
-    return Timer.objects.create(
+    return Timer(
         case=case,
         call=call,
-        supervision=supervision,
         stage=stage,
         policy=policy,
         started_at=now,
@@ -283,21 +291,20 @@ def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) 
     return Addressee(label=str(_("The command centre")), role=Role.COMMAND_CENTRE)
 
 
-def _recipients(addressee: Addressee) -> list:
+def _recipients(addressee: Addressee, role_users: dict | None = None) -> list:
+    """The users ``addressee`` stands for. ``role_users``: the batch's cache of role -> users,
+    so that a batch reads each role's members once."""
     if addressee.user is not None:
         return [addressee.user]
     if addressee.users:
         return addressee.users
+    if role_users is not None and addressee.role in role_users:
+        return role_users[addressee.role]
     user_model = get_user_model()
-    return list(user_model.objects.filter(groups__name=addressee.role, is_active=True))
-
-
-def _notify(addressee: Addressee, *, kind: str, title: str, body: str, reference: str) -> None:
-    from core.notifications import notification_send
-
-    notification_send(
-        recipients=_recipients(addressee), kind=kind, title=title, body=body, reference=reference
-    )
+    users = list(user_model.objects.filter(groups__name=addressee.role, is_active=True))
+    if role_users is not None:
+        role_users[addressee.role] = users
+    return users
 
 
 # --- the sweeper ---
@@ -311,10 +318,40 @@ class SweepReport:
     lateness: list[timedelta] = field(default_factory=list)
 
 
+@dataclass
+class _Batch:
+    """What one batch's transaction gathers, to write it with a few bulk statements: the
+    supervisions to open and the notifications to send, and the reads it caches."""
+
+    now: datetime
+    report: SweepReport
+    openings: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
+    role_users: dict = field(default_factory=dict)
+    policies: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Opening:
+    case: Case
+    timer: Timer
+    stage: str
+    call: DepartmentCall | None
+    level: int
+    previous: Supervision | None = None
+
+
 def timers_fire_due(*, batch_size: int | None = None, case: Case | None = None) -> SweepReport:
     """Warn and fire every timer whose ``next_at`` has passed, in due order, batch by batch, each
     exactly once. Safe to run in several processes at once. Returns what it did. ``case``: only
-    that case's timers (the demo replays its history one case at a time)."""
+    that case's timers (the demo replays its history one case at a time).
+
+    Each batch is one transaction: its timers are read in due order (FOR UPDATE SKIP LOCKED on
+    PostgreSQL, through the partial index ``enforcement_timer_sweep``), their cases locked with
+    one statement (skipping a case someone is changing: its timers come again next sweep), the
+    timers claimed by conditional UPDATEs whose RETURNING says which this sweeper won, and the
+    effects of the fired ones (supervisions, case events, answer timers, notifications) written
+    in bulk. A constant number of statements per batch, not a dozen per timer."""
     batch_size = batch_size or settings.TIMER_SWEEP_BATCH
     report = SweepReport()
     while True:
@@ -326,59 +363,163 @@ def timers_fire_due(*, batch_size: int | None = None, case: Case | None = None) 
             if case is not None:
                 due = due.filter(case=case)
             if connection.vendor == "postgresql":
-                due = due.select_for_update(skip_locked=True, of=("self",))
-            batch = list(due.select_related("case", "call", "supervision")[:batch_size])
-            for timer in batch:
-                _timer_handle(timer, now, report)
+                due = due.select_for_update(skip_locked=True)
+            # No joins: the plan stays an index scan of the partial index; the cases are read
+            # (and locked) next, the calls and supervisions only for the timers that have one.
+            batch = list(due[:batch_size])
+            done_before = report.warned + report.fired
+            _batch_handle(batch, _Batch(now=now, report=report))
         if len(batch) < batch_size:
+            return report
+        if report.warned + report.fired == done_before:
+            # A full batch of timers whose cases are all held by someone else (or won by another
+            # sweeper): reading it again at once would only spin. The next sweep takes them.
             return report
 
 
-def _timer_handle(timer: Timer, now: datetime, report: SweepReport) -> None:
-    case = _case_lock(timer.case_id)
-    if case is None:
-        report.skipped += 1  # someone is changing the case: next sweep
-        return
-    warn_only = timer.state == TimerState.PENDING and timer.warn_at and now < timer.due_at
-    if warn_only:
-        claimed = Timer.objects.filter(
-            pk=timer.pk, state=TimerState.PENDING, next_at=timer.next_at
-        ).update(state=TimerState.WARNED, warned_at=now, next_at=timer.due_at)
-        if claimed:
-            report.warned += 1
-            _warning_send(timer, case)
-        return
-    lateness = now - timer.due_at
-    claimed = Timer.objects.filter(pk=timer.pk, state=timer.state, next_at=timer.next_at).update(
-        state=TimerState.FIRED, fired_at=now, next_at=None, lateness=lateness
+def _batch_handle(timers: list[Timer], batch: _Batch) -> None:
+    now, report = batch.now, batch.report
+    cases = _cases_lock({timer.case_id for timer in timers})
+    _owners_load([timer for timer in timers if timer.case_id in cases])
+    warns, fires = [], []
+    for timer in timers:
+        case = cases.get(timer.case_id)
+        if case is None:
+            report.skipped += 1  # someone is changing the case: next sweep
+            continue
+        timer.case = case
+        if timer.state == TimerState.PENDING and timer.warn_at and now < timer.due_at:
+            warns.append(timer)
+        else:
+            fires.append(timer)
+    warned = _timers_claim(
+        warns,
+        states=[TimerState.PENDING],
+        sets={"state": TimerState.WARNED, "warned_at": now, "next_at": "due_at"},
+        now=now,
     )
-    if not claimed:
-        return
-    report.fired += 1
-    report.lateness.append(lateness)
-    if timer.stage in NOTICE_ONLY:
-        _warning_send(timer, case)
-    elif timer.stage == T.SUPERVISION_RESPONSE:
-        _supervision_escalate(timer, case, now)
-    else:
-        _supervision_open(
-            case=case, timer=timer, stage=timer.stage, call=timer.call, level=1, now=now
-        )
+    for timer in warns:
+        if timer.pk in warned:
+            report.warned += 1
+            _warning_send(timer, batch)
+    fired = _timers_claim(
+        fires,
+        states=SWEPT_STATES,
+        sets={"state": TimerState.FIRED, "fired_at": now, "next_at": None, "lateness": now},
+        now=now,
+    )
+    for timer in fires:
+        if timer.pk not in fired:
+            continue  # another sweeper, or the workflow, changed it since it was read
+        lateness = now - timer.due_at
+        report.fired += 1
+        report.lateness.append(lateness)
+        if timer.stage in NOTICE_ONLY:
+            _warning_send(timer, batch)
+        elif timer.stage == T.SUPERVISION_RESPONSE:
+            _supervision_escalate(timer, batch)
+        else:
+            batch.openings.append(
+                _Opening(case=timer.case, timer=timer, stage=timer.stage, call=timer.call, level=1)
+            )
+    _supervisions_open(batch)
+    if batch.messages:
+        from core.notifications import notifications_send
+
+        notifications_send(messages=batch.messages)
 
 
-def _case_lock(case_id: int) -> Case | None:
-    cases = Case.objects.select_related("street", "officer__user", "team__leader")
+def _cases_lock(case_ids: set[int]) -> dict[int, Case]:
+    cases = Case.objects.select_related("street", "officer__user", "team__leader").filter(
+        pk__in=case_ids
+    )
     if connection.vendor == "postgresql":
         # Never wait for a case a person is changing: a workflow transaction holding the case
         # may be waiting for this timer's row, and waiting here would deadlock with it.
-        return cases.select_for_update(skip_locked=True, of=("self",)).filter(pk=case_id).first()
-    return cases.get(pk=case_id)
+        cases = cases.select_for_update(skip_locked=True, of=("self",))
+    return {case.pk: case for case in cases}
 
 
-def _warning_send(timer: Timer, case: Case) -> None:
+def _owners_load(timers: list[Timer]) -> None:
+    """Fill the call and supervision of the timers that have one: one query each, not a join
+    in the batch read."""
+    calls = DepartmentCall.objects.select_related("department").in_bulk(
+        {t.call_id for t in timers if t.call_id}
+    )
+    supervisions = Supervision.objects.select_related("call__department").in_bulk(
+        {t.supervision_id for t in timers if t.supervision_id}
+    )
+    for timer in timers:
+        if timer.call_id:
+            timer.call = calls[timer.call_id]
+        if timer.supervision_id:
+            timer.supervision = supervisions[timer.supervision_id]
+
+
+def _timers_claim(timers: list[Timer], *, states: list[str], sets: dict, now: datetime) -> set:
+    """Claim ``timers`` with one conditional UPDATE: only rows still in ``states`` and due are
+    changed, and RETURNING names them, so a timer another sweeper or the workflow changed since
+    the read is left alone, whatever the backend (SQLite ignores FOR UPDATE). ``sets``: column
+    -> value, where "due_at" copies that column and ``lateness: now`` stores now - due_at."""
+    if not timers:
+        return set()
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for column, value in sets.items():
+        if column == "lateness":
+            now_value = connection.ops.adapt_datetimefield_value(value)
+            sql, subtract_params = connection.ops.subtract_temporals(
+                "DateTimeField", ("%s", [now_value]), (quote("due_at"), [])
+            )
+            assignments.append(f"{quote(column)} = {sql}")
+            params += list(subtract_params)
+        elif value == "due_at":
+            assignments.append(f"{quote(column)} = {quote('due_at')}")
+        elif value is None:
+            assignments.append(f"{quote(column)} = NULL")
+        else:
+            assignments.append(f"{quote(column)} = %s")
+            params.append(
+                connection.ops.adapt_datetimefield_value(value)
+                if isinstance(value, datetime)
+                else str(value)
+            )
+    ids = [timer.pk for timer in timers]
+    # Only quoted names and placeholders are formatted in: every value is a parameter.
+    sql = (
+        f"UPDATE {quote(Timer._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+        f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(ids))}) "
+        f"AND {quote('state')} IN ({', '.join(['%s'] * len(states))}) "
+        f"AND {quote('next_at')} <= %s RETURNING {quote('id')}"
+    )
+    params += ids + [str(state) for state in states]
+    params.append(connection.ops.adapt_datetimefield_value(now))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _notify(addressee: Addressee, batch: _Batch, *, kind, title, body, reference) -> None:
+    """Queue a message for the batch's one bulk send (core.notifications.notifications_send)."""
+    from core.notifications import NotificationMessage
+
+    batch.messages.append(
+        NotificationMessage(
+            recipients=_recipients(addressee, batch.role_users),
+            kind=kind,
+            title=str(title),
+            body=str(body),
+            reference=reference,
+        )
+    )
+
+
+def _warning_send(timer: Timer, batch: _Batch) -> None:
+    case = timer.case
     addressee = _addressee(case, timer.stage, timer.call, level=1)
     _notify(
         addressee,
+        batch,
         kind="timer_warning",
         title=_("%(stage)s due soon: %(number)s")
         % {"stage": timer.get_stage_display(), "number": case.number},
@@ -388,75 +529,106 @@ def _warning_send(timer: Timer, case: Case) -> None:
     )
 
 
-def _supervision_open(
-    *,
-    case: Case,
-    timer: Timer,
-    stage: str,
-    call: DepartmentCall | None,
-    level: int,
-    now: datetime,
-    previous: Supervision | None = None,
-) -> Supervision:
-    addressee = _addressee(case, stage, call, level)
-    supervision = Supervision.objects.create(
-        case=case,
-        call=call,
-        opened_by=timer,
-        previous=previous,
-        stage=stage,
-        level=level,
-        addressee=addressee.user,
-        addressee_label=addressee.label,
-        opened_at=now,
+def _supervisions_open(batch: _Batch) -> None:
+    """Open the batch's supervisions: the rows, their case events and answer timers (below
+    the top level) in one bulk INSERT each, and queue their notifications."""
+    from enforcement.events import EventEntry, case_events_record
+
+    now, openings = batch.now, batch.openings
+    if not openings:
+        return
+    addressees = [_addressee(o.case, o.stage, o.call, o.level) for o in openings]
+    supervisions = Supervision.objects.bulk_create(
+        Supervision(
+            case=o.case,
+            call=o.call,
+            opened_by=o.timer,
+            previous=o.previous,
+            stage=o.stage,
+            level=o.level,
+            addressee=addressee.user,
+            addressee_label=addressee.label,
+            opened_at=now,
+        )
+        for o, addressee in zip(openings, addressees, strict=True)
     )
-    case_event_record(
-        case=case,
-        kind=EventKind.SUPERVISION,
-        actor=None,
-        from_status=case.status,
-        to_status=case.status,
-        data={
-            "supervision": supervision.pk,
-            "level": level,
-            "stage": stage,
-            "due_at": timer.due_at,
-            "lateness_seconds": round((now - timer.due_at).total_seconds(), 3),
-            "addressee": addressee.label,
-        },
+    case_events_record(
+        entries=[
+            EventEntry(
+                case=o.case,
+                kind=EventKind.SUPERVISION,
+                from_status=o.case.status,
+                to_status=o.case.status,
+                data={
+                    "supervision": supervision.pk,
+                    "level": o.level,
+                    "stage": o.stage,
+                    "due_at": o.timer.due_at,
+                    "lateness_seconds": round((now - o.timer.due_at).total_seconds(), 3),
+                    "addressee": addressee.label,
+                },
+            )
+            for o, supervision, addressee in zip(openings, supervisions, addressees, strict=True)
+        ]
     )
-    if level < TOP_LEVEL:
-        timer_start(case=case, stage=T.SUPERVISION_RESPONSE, now=now, supervision=supervision)
-    _notify(
-        addressee,
-        kind="supervision",
-        title=_("Supervision (level %(level)d): %(number)s")
-        % {"level": level, "number": case.number},
-        body=_("%(stage)s is overdue since %(due)s. Answer the supervision.")
-        % {
-            "stage": TimerStage(stage).label,
-            "due": timezone.localtime(timer.due_at).strftime("%Y-%m-%d %H:%M"),
-        },
-        reference=case.number,
-    )
-    return supervision
+    answer_timers = []
+    for o, supervision in zip(openings, supervisions, strict=True):
+        if o.level >= TOP_LEVEL:
+            continue
+        timer = _answer_timer_build(o.case, supervision, batch)
+        if timer is not None:
+            answer_timers.append(timer)
+    # A supervision opened just now has no timer yet: nothing to cancel first (timer_start's
+    # one-live-timer rule holds without its UPDATE).
+    Timer.objects.bulk_create(answer_timers)
+    for o, addressee in zip(openings, addressees, strict=True):
+        _notify(
+            addressee,
+            batch,
+            kind="supervision",
+            title=_("Supervision (level %(level)d): %(number)s")
+            % {"level": o.level, "number": o.case.number},
+            body=_("%(stage)s is overdue since %(due)s. Answer the supervision.")
+            % {
+                "stage": TimerStage(o.stage).label,
+                "due": timezone.localtime(o.timer.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            reference=o.case.number,
+        )
 
 
-def _supervision_escalate(timer: Timer, case: Case, now: datetime) -> None:
+def _answer_timer_build(case: Case, supervision: Supervision, batch: _Batch) -> Timer | None:
+    """The SUPERVISION_RESPONSE timer of a new supervision, as timer_start would start it; the
+    policy is looked up once per kind of case in a batch."""
+    stage = T.SUPERVISION_RESPONSE
+    key = (case.matter_type_id, case.severity, case.source)
+    if key not in batch.policies:
+        batch.policies[key] = sla_policy_for(case=case, stage=stage)
+    policy = batch.policies[key]
+    if policy is None:
+        logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
+        return None
+    timer = _timer_build(case=case, stage=stage, policy=policy, now=batch.now)
+    timer.supervision = supervision
+    return timer
+
+
+def _supervision_escalate(timer: Timer, batch: _Batch) -> None:
     supervision = timer.supervision
     updated = Supervision.objects.filter(pk=supervision.pk, state=SupervisionState.OPEN).update(
         state=SupervisionState.ESCALATED
     )
     if not updated:
         return  # answered or closed meanwhile
-    _supervision_open(
-        case=case,
-        timer=timer,
-        stage=supervision.stage,
-        call=supervision.call,
-        level=supervision.level + 1,
-        now=now,
-        previous=supervision,
+    batch.openings.append(
+        _Opening(
+            case=timer.case,
+            timer=timer,
+            stage=supervision.stage,
+            call=supervision.call,
+            level=supervision.level + 1,
+            previous=supervision,
+        )
     )
 
 

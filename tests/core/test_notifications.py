@@ -335,3 +335,46 @@ def test_a_delivery_whose_queue_message_was_lost_is_enqueued_again(monkeypatch):
     assert notifications.notification_deliveries_requeue(older_than=timedelta(minutes=10)) == 1
     assert enqueued == [tried.pk]
     assert not NotificationDelivery.objects.filter(notification=fresh, pk__in=enqueued).exists()
+
+
+def test_a_bulk_send_delivers_in_chunks_and_a_failure_goes_on_by_itself(
+    eager, recording, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core import notifications
+    from core.notifications import NotificationMessage, notifications_send
+    from core.tasks import notification_deliveries_deliver_task
+
+    chunks = []
+    real_delay = notification_deliveries_deliver_task.delay
+
+    def counting_delay(ids):
+        chunks.append(len(ids))
+        return real_delay(ids)
+
+    monkeypatch.setattr(notification_deliveries_deliver_task, "delay", counting_delay)
+    monkeypatch.setattr(notifications, "DELIVERY_CHUNK", 2)
+    users = [UserFactory() for _ in range(5)]
+    failing = users[2]
+    original_send = RecordingChannel.send
+
+    def send(self, notification):
+        if notification.recipient_id == failing.pk:
+            raise OSError("gateway busy")
+        original_send(self, notification)
+
+    monkeypatch.setattr(RecordingChannel, "send", send)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notifications_send(
+            messages=[
+                NotificationMessage(recipients=users[:3], kind="k", title="t", body="b"),
+                NotificationMessage(recipients=users[3:], kind="k", title="t", body="b"),
+            ]
+        )
+
+    assert chunks == [2, 2, 1]  # one task per chunk, not one per delivery
+    assert sorted(recording) == sorted(n.pk for n in sent if n.recipient_id != failing.pk)
+    stuck = NotificationDelivery.objects.get(notification__recipient=failing)
+    # its own task retried it (eagerly, without the countdown) until it gave up
+    assert (stuck.state, stuck.attempts) == (DeliveryState.FAILED, 7)
+    assert "gateway busy" in stuck.last_error

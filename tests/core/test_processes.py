@@ -8,61 +8,19 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
+from tests.processes import CELERY, ROOT, query, scratch_database, stop
+
 DEADLINE = 60  # seconds: acceptance asks for beat and worker alive within 60 s
 
 pytestmark = pytest.mark.processes
-
-
-@contextmanager
-def scratch_database(tmp_path: Path):
-    """A database URL of its own, removed afterwards."""
-    suite_url = os.environ.get("DATABASE_URL", "")
-    if not suite_url.startswith(("postgres", "pgsql")):
-        yield f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
-        return
-    parts = urlsplit(suite_url)
-    name = f"shaoxiang_e2e_{uuid.uuid4().hex[:10]}"
-    server = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def query(database_url: str, sql: str) -> list[tuple]:
-    if database_url.startswith("sqlite"):
-        with sqlite3.connect(urlsplit(database_url).path) as conn:
-            return conn.execute(sql).fetchall()
-    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def stop(process: subprocess.Popen) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    return process.returncode
 
 
 @pytest.mark.parametrize("broker", ["embedded", "redis"])

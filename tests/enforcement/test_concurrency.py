@@ -154,3 +154,59 @@ def test_two_sweepers_at_once_fire_each_timer_exactly_once(world):
     assert sum(r.fired for r in reports) == 120
     assert Supervision.objects.count() == 120
     assert Timer.objects.filter(stage="accept", state="fired").count() == 120
+
+
+def test_a_sweep_does_not_spin_on_timers_of_a_case_someone_holds(world):
+    from datetime import timedelta
+
+    import time_machine
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from enforcement.models import Timer
+    from enforcement.timers import timers_fire_due
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        case = case_intake(
+            source=CaseSource.PATROL,
+            matter_type=world["matter"],
+            description="x",
+            lat=LAT,
+            lng=LNG,
+        ).case
+        accept = Timer.objects.get(case=case)
+        Timer.objects.bulk_create(
+            [
+                Timer(
+                    case=case,
+                    stage="accept",
+                    started_at=accept.started_at,
+                    due_at=accept.due_at,
+                    next_at=accept.due_at,
+                )
+                for _ in range(39)
+            ]
+        )
+        clock.shift(timedelta(minutes=31))
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold(_index):
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=case.pk)
+                held.set()
+                release.wait(timeout=30)
+
+        holder = threading.Thread(target=run_together, args=(1, hold))
+        holder.start()
+        assert held.wait(timeout=10)
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                report = timers_fire_due(batch_size=20)
+        finally:
+            release.set()
+            holder.join(timeout=30)
+        assert (report.fired, report.skipped) == (0, 20)
+        assert len(queries) < 20  # one batch read and given up, not a spin
+        assert timers_fire_due(batch_size=20).fired == 40
