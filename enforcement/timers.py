@@ -134,12 +134,21 @@ def timer_start(
     return timer
 
 
-def _timer_build(*, case: Case, stage: str, policy: SlaPolicy, now: datetime, call=None) -> Timer:
-    """The unsaved timer of ``stage`` started ``now`` under ``policy``."""
+def _timer_times(policy: SlaPolicy, now: datetime) -> tuple[datetime, datetime | None]:
+    """(due, warn) of a timer started ``now`` under ``policy``."""
     due = sla_deadline(now, policy.amount, policy.unit)
     warn = now + (due - now) * policy.warn_percent / 100 if policy.warn_percent else None
     if warn is not None and warn >= due:
         warn = None
+    return due, warn
+
+
+def _timer_build(
+    *, case: Case, stage: str, policy: SlaPolicy, now: datetime, call=None, times=None
+) -> Timer:
+    """The unsaved timer of ``stage`` started ``now`` under ``policy``. ``times``: its (due,
+    warn) when the caller has them already (a batch starts many timers at one instant)."""
+    due, warn = times or _timer_times(policy, now)
     return Timer(
         case=case,
         call=call,
@@ -329,6 +338,7 @@ class _Batch:
     messages: list = field(default_factory=list)
     role_users: dict = field(default_factory=dict)
     policies: dict = field(default_factory=dict)
+    deadlines: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -608,7 +618,11 @@ def _answer_timer_build(case: Case, supervision: Supervision, batch: _Batch) -> 
     if policy is None:
         logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
         return None
-    timer = _timer_build(case=case, stage=stage, policy=policy, now=batch.now)
+    if policy.pk not in batch.deadlines:  # the same instant and policy: the same deadline
+        batch.deadlines[policy.pk] = _timer_times(policy, batch.now)
+    timer = _timer_build(
+        case=case, stage=stage, policy=policy, now=batch.now, times=batch.deadlines[policy.pk]
+    )
     timer.supervision = supervision
     return timer
 
