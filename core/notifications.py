@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.bulk import rows_insert
 from core.choices import DeliveryState
 from core.models import Notification, NotificationDelivery
 
@@ -212,20 +213,28 @@ def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[Notif
     ]
     if not notifications:
         return []
+    now = timezone.now()
     with transaction.atomic():
-        Notification.objects.bulk_create(notifications)
-        deliveries = NotificationDelivery.objects.bulk_create(
-            NotificationDelivery(notification=notification, channel=channel)
-            for notification in notifications
-            for channel in channels
+        ids = rows_insert(
+            Notification,
+            ["recipient", "kind", "title", "body", "reference", "created_at"],
+            [(n.recipient_id, n.kind, n.title, n.body, n.reference, now) for n in notifications],
         )
-        if deliveries:
+        for notification, pk in zip(notifications, ids, strict=True):
+            notification.pk, notification.created_at = pk, now
+        delivery_ids = rows_insert(
+            NotificationDelivery,
+            ["notification", "channel", "state", "attempts", "last_error", "created_at"],
+            [
+                (pk, channel, DeliveryState.PENDING, 0, "", now)
+                for pk in ids
+                for channel in channels
+            ],
+        )
+        if delivery_ids:
             # robust: the change is already committed; a broker outage must not turn the
             # caller's success into an error.
-            transaction.on_commit(
-                partial(_deliveries_enqueue, [delivery.pk for delivery in deliveries]),
-                robust=True,
-            )
+            transaction.on_commit(partial(_deliveries_enqueue, delivery_ids), robust=True)
     return notifications
 
 

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import rows_insert
 from core.choices import Role
 from enforcement.choices import (
     DispatchTarget,
@@ -548,19 +549,37 @@ def _supervisions_open(batch: _Batch) -> None:
     if not openings:
         return
     addressees = [_addressee(o.case, o.stage, o.call, o.level) for o in openings]
-    supervisions = Supervision.objects.bulk_create(
-        Supervision(
-            case=o.case,
-            call=o.call,
-            opened_by=o.timer,
-            previous=o.previous,
-            stage=o.stage,
-            level=o.level,
-            addressee=addressee.user,
-            addressee_label=addressee.label,
-            opened_at=now,
-        )
-        for o, addressee in zip(openings, addressees, strict=True)
+    supervision_ids = rows_insert(
+        Supervision,
+        [
+            "case",
+            "call",
+            "opened_by",
+            "previous",
+            "stage",
+            "level",
+            "addressee",
+            "addressee_label",
+            "state",
+            "opened_at",
+            "response",
+        ],
+        [
+            (
+                o.case.pk,
+                o.call.pk if o.call else None,
+                o.timer.pk,
+                o.previous.pk if o.previous else None,
+                o.stage,
+                o.level,
+                addressee.user.pk if addressee.user else None,
+                addressee.label,
+                SupervisionState.OPEN,
+                now,
+                "",
+            )
+            for o, addressee in zip(openings, addressees, strict=True)
+        ],
     )
     case_events_record(
         entries=[
@@ -570,7 +589,7 @@ def _supervisions_open(batch: _Batch) -> None:
                 from_status=o.case.status,
                 to_status=o.case.status,
                 data={
-                    "supervision": supervision.pk,
+                    "supervision": supervision_id,
                     "level": o.level,
                     "stage": o.stage,
                     "due_at": o.timer.due_at,
@@ -578,19 +597,48 @@ def _supervisions_open(batch: _Batch) -> None:
                     "addressee": addressee.label,
                 },
             )
-            for o, supervision, addressee in zip(openings, supervisions, addressees, strict=True)
+            for o, supervision_id, addressee in zip(
+                openings, supervision_ids, addressees, strict=True
+            )
         ]
     )
     answer_timers = []
-    for o, supervision in zip(openings, supervisions, strict=True):
+    for o, supervision_id in zip(openings, supervision_ids, strict=True):
         if o.level >= TOP_LEVEL:
             continue
-        timer = _answer_timer_build(o.case, supervision, batch)
+        timer = _answer_timer_build(o.case, supervision_id, batch)
         if timer is not None:
             answer_timers.append(timer)
     # A supervision opened just now has no timer yet: nothing to cancel first (timer_start's
     # one-live-timer rule holds without its UPDATE).
-    Timer.objects.bulk_create(answer_timers)
+    rows_insert(
+        Timer,
+        [
+            "case",
+            "supervision",
+            "stage",
+            "policy",
+            "state",
+            "started_at",
+            "warn_at",
+            "due_at",
+            "next_at",
+        ],
+        [
+            (
+                t.case_id,
+                t.supervision_id,
+                t.stage,
+                t.policy_id,
+                t.state,
+                t.started_at,
+                t.warn_at,
+                t.due_at,
+                t.next_at,
+            )
+            for t in answer_timers
+        ],
+    )
     for o, addressee in zip(openings, addressees, strict=True):
         _notify(
             addressee,
@@ -607,7 +655,7 @@ def _supervisions_open(batch: _Batch) -> None:
         )
 
 
-def _answer_timer_build(case: Case, supervision: Supervision, batch: _Batch) -> Timer | None:
+def _answer_timer_build(case: Case, supervision_id: int, batch: _Batch) -> Timer | None:
     """The SUPERVISION_RESPONSE timer of a new supervision, as timer_start would start it; the
     policy is looked up once per kind of case in a batch."""
     stage = T.SUPERVISION_RESPONSE
@@ -623,7 +671,7 @@ def _answer_timer_build(case: Case, supervision: Supervision, batch: _Batch) -> 
     timer = _timer_build(
         case=case, stage=stage, policy=policy, now=batch.now, times=batch.deadlines[policy.pk]
     )
-    timer.supervision = supervision
+    timer.supervision_id = supervision_id
     return timer
 
 
