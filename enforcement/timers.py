@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -441,14 +441,16 @@ def _batch_handle(timers: list[Timer], batch: _Batch) -> None:
 
 
 def _cases_lock(case_ids: set[int]) -> dict[int, Case]:
-    cases = Case.objects.select_related("street", "officer__user", "team__leader").filter(
-        pk__in=case_ids
-    )
+    cases = Case.objects.filter(pk__in=case_ids)
     if connection.vendor == "postgresql":
         # Never wait for a case a person is changing: a workflow transaction holding the case
         # may be waiting for this timer's row, and waiting here would deadlock with it.
-        cases = cases.select_for_update(skip_locked=True, of=("self",))
-    return {case.pk: case for case in cases}
+        cases = cases.select_for_update(skip_locked=True)
+    locked = list(cases)
+    # What the addressees need, fetched once per relation (a join per row would build a street
+    # per case; most batches need none of the officers).
+    prefetch_related_objects(locked, "street", "officer__user", "team__leader")
+    return {case.pk: case for case in locked}
 
 
 def _owners_load(timers: list[Timer]) -> None:
