@@ -143,42 +143,25 @@ def channels_enabled() -> list[str]:
     return [name for name in names if CHANNELS[name].is_configured()]
 
 
-def _deliver_enqueue(delivery_id: int) -> None:
-    # Imported here: core.tasks imports this module for the services the task wraps.
-    from core.tasks import notification_deliver_task
-
-    notification_deliver_task.delay(delivery_id)
-
-
 def notification_send(
     *, recipients: Iterable, kind: str, title: str, body: str, reference: str = ""
 ) -> list[Notification]:
     """Write one Notification per distinct recipient (None skipped) and one pending
-    NotificationDelivery per enabled channel, in one transaction, and enqueue each delivery
+    NotificationDelivery per enabled channel, in one transaction, and enqueue the deliveries
     after commit, so nothing goes out for a change that is rolled back.
 
     Not idempotent: calling it twice sends the message twice. A caller that may run again (a
     retried task, a repeated request) must make sure itself, e.g. by sending only from a
     workflow step that changes nothing when repeated. Returns the notifications, in the order
     of first appearance of their recipients. A delivery whose enqueueing fails after commit
-    (broker down) is logged and stays pending."""
-    users = list({user.pk: user for user in recipients if user is not None}.values())
-    channels = channels_enabled()
-    notifications = []
-    with transaction.atomic():
-        for user in users:
-            notification = Notification.objects.create(
-                recipient=user, kind=kind, title=title, body=body, reference=reference
+    (broker down) is logged and stays pending, for ``notification_deliveries_requeue``."""
+    return notifications_send(
+        messages=[
+            NotificationMessage(
+                recipients=recipients, kind=kind, title=title, body=body, reference=reference
             )
-            notifications.append(notification)
-            for channel in channels:
-                delivery = NotificationDelivery.objects.create(
-                    notification=notification, channel=channel
-                )
-                # robust: the change is already committed; a broker outage must not turn the
-                # caller's success into an error.
-                transaction.on_commit(partial(_deliver_enqueue, delivery.pk), robust=True)
-    return notifications
+        ]
+    )
 
 
 @dataclass
@@ -193,12 +176,12 @@ class NotificationMessage:
 
 
 def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[Notification]:
-    """``notification_send`` for many messages at once, as the timer sweeper sends them: the
-    same rows (one Notification per distinct recipient of each message, one pending delivery
-    per enabled channel), written with two bulk INSERTs instead of two per recipient, and one
-    after-commit callback that enqueues every delivery over one broker connection. Not
-    idempotent either. If enqueueing fails after commit (broker down), the error is logged and
-    the deliveries not enqueued stay pending, for ``notification_deliveries_requeue``."""
+    """``notification_send`` for many messages at once, as the timer sweeper sends them: one
+    Notification per distinct recipient of each message, one pending delivery per enabled
+    channel, written with two bulk INSERTs, and one after-commit callback that enqueues every
+    delivery over one broker connection. Not idempotent either. If enqueueing fails after
+    commit (broker down), the error is logged and the deliveries not enqueued stay pending,
+    for ``notification_deliveries_requeue``."""
     channels = channels_enabled()
     notifications = [
         Notification(
@@ -332,8 +315,8 @@ def notification_deliveries_requeue(*, older_than: timedelta) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:REQUEUE_BATCH]
     )
-    for delivery_id in stale:
-        _deliver_enqueue(delivery_id)
+    if stale:
+        _deliveries_enqueue(stale)
     if stale:
         logger.warning("Re-enqueued %d stranded notification deliveries", len(stale))
     return len(stale)

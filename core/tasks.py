@@ -59,12 +59,15 @@ def notification_deliveries_requeue_task() -> None:
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=300, time_limit=330, max_retries=0)
 def notification_deliveries_deliver_task(delivery_ids: list[int]) -> None:
-    """Send the deliveries of a bulk send (the timer sweep) in one task. Each failure goes on
-    as a notification_deliver_task of its own, with that task's retries and backoff."""
+    """Send the deliveries of a send in one task. Each failure goes on as a
+    notification_deliver_task of its own, as that task's first retry (this try was its first),
+    so a delivery gets the same tries and backoff however it was enqueued."""
     for delivery_id in delivery_ids:
         try:
             notification_delivery_attempt(delivery_id=delivery_id)
         except DeliveryFailed as exc:
             notification_deliver_task.apply_async(
-                (delivery_id,), countdown=delivery_retry_countdown(attempts=exc.attempts)
+                (delivery_id,),
+                countdown=delivery_retry_countdown(attempts=exc.attempts),
+                retries=1,
             )

@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import rows_insert
+from core.calendar import deadline_add
 from core.choices import Role
+from core.notifications import NotificationMessage, notifications_send
 from enforcement.choices import (
     DispatchTarget,
     EventKind,
@@ -34,7 +36,7 @@ from enforcement.choices import (
     TimerStage,
     TimerState,
 )
-from enforcement.events import case_event_record
+from enforcement.events import EventEntry, case_event_record, case_events_record
 from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
 from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
 
@@ -71,8 +73,6 @@ def sla_deadline(start: datetime, amount: int, unit: str) -> datetime:
     through the business calendar (core.calendar)."""
     if unit == "seconds":
         return start + timedelta(seconds=amount)
-    from core.calendar import deadline_add
-
     return deadline_add(start, amount, unit)
 
 
@@ -435,8 +435,6 @@ def _batch_handle(timers: list[Timer], batch: _Batch) -> None:
             )
     _supervisions_open(batch)
     if batch.messages:
-        from core.notifications import notifications_send
-
         notifications_send(messages=batch.messages)
 
 
@@ -514,8 +512,6 @@ def _timers_claim(timers: list[Timer], *, states: list[str], sets: dict, now: da
 
 def _notify(addressee: Addressee, batch: _Batch, *, kind, title, body, reference) -> None:
     """Queue a message for the batch's one bulk send (core.notifications.notifications_send)."""
-    from core.notifications import NotificationMessage
-
     batch.messages.append(
         NotificationMessage(
             recipients=_recipients(addressee, batch.role_users),
@@ -545,8 +541,6 @@ def _warning_send(timer: Timer, batch: _Batch) -> None:
 def _supervisions_open(batch: _Batch) -> None:
     """Open the batch's supervisions: the rows, their case events and answer timers (below
     the top level) in one bulk INSERT each, and queue their notifications."""
-    from enforcement.events import EventEntry, case_events_record
-
     now, openings = batch.now, batch.openings
     if not openings:
         return
