@@ -155,13 +155,15 @@ def notification_send(
     workflow step that changes nothing when repeated. Returns the notifications, in the order
     of first appearance of their recipients. A delivery whose enqueueing fails after commit
     (broker down) is logged and stays pending, for ``notification_deliveries_requeue``."""
-    return notifications_send(
+    ids = notifications_send(
         messages=[
             NotificationMessage(
                 recipients=recipients, kind=kind, title=title, body=body, reference=reference
             )
         ]
     )
+    rows = Notification.objects.in_bulk(ids)
+    return [rows[pk] for pk in ids]
 
 
 @dataclass
@@ -175,36 +177,29 @@ class NotificationMessage:
     reference: str = ""
 
 
-def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[Notification]:
+def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[int]:
     """``notification_send`` for many messages at once, as the timer sweeper sends them: one
     Notification per distinct recipient of each message, one pending delivery per enabled
     channel, written with two bulk INSERTs, and one after-commit callback that enqueues every
     delivery over one broker connection. Not idempotent either. If enqueueing fails after
     commit (broker down), the error is logged and the deliveries not enqueued stay pending,
-    for ``notification_deliveries_requeue``."""
+    for ``notification_deliveries_requeue``. Returns the new notifications' ids (no model
+    instance per row: a sweep sends thousands)."""
     channels = channels_enabled()
-    notifications = [
-        Notification(
-            recipient=user,
-            kind=message.kind,
-            title=message.title,
-            body=message.body,
-            reference=message.reference,
-        )
-        for message in messages
-        for user in {user.pk: user for user in message.recipients if user is not None}.values()
-    ]
-    if not notifications:
-        return []
     now = timezone.now()
+    rows = [
+        (recipient_id, message.kind, message.title, message.body, message.reference, now)
+        for message in messages
+        for recipient_id in dict.fromkeys(
+            user.pk for user in message.recipients if user is not None
+        )
+    ]
+    if not rows:
+        return []
     with transaction.atomic():
         ids = rows_insert(
-            Notification,
-            ["recipient", "kind", "title", "body", "reference", "created_at"],
-            [(n.recipient_id, n.kind, n.title, n.body, n.reference, now) for n in notifications],
+            Notification, ["recipient", "kind", "title", "body", "reference", "created_at"], rows
         )
-        for notification, pk in zip(notifications, ids, strict=True):
-            notification.pk, notification.created_at = pk, now
         delivery_ids = rows_insert(
             NotificationDelivery,
             ["notification", "channel", "state", "attempts", "last_error", "created_at"],
@@ -218,7 +213,7 @@ def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[Notif
             # robust: the change is already committed; a broker outage must not turn the
             # caller's success into an error.
             transaction.on_commit(partial(_deliveries_enqueue, delivery_ids), robust=True)
-    return notifications
+    return ids
 
 
 def _deliveries_enqueue(delivery_ids: list[int]) -> None:

@@ -61,8 +61,19 @@ def sla_policy_for(*, case: Case, stage: str) -> SlaPolicy | None:
         Q(source=case.source) | Q(source=""),
         stage=stage,
     )
+    return _policy_pick(rows, case)
+
+
+def _policy_pick(policies, case: Case) -> SlaPolicy | None:
+    """Of ``policies`` (one stage's), the most specific that covers ``case``."""
     return max(
-        rows,
+        (
+            p
+            for p in policies
+            if p.matter_type_id in (None, case.matter_type_id)
+            and p.severity in ("", case.severity)
+            and p.source in ("", case.source)
+        ),
         key=lambda p: (p.source != "", p.matter_type_id is not None, p.severity != ""),
         default=None,
     )
@@ -144,12 +155,9 @@ def _timer_times(policy: SlaPolicy, now: datetime) -> tuple[datetime, datetime |
     return due, warn
 
 
-def _timer_build(
-    *, case: Case, stage: str, policy: SlaPolicy, now: datetime, call=None, times=None
-) -> Timer:
-    """The unsaved timer of ``stage`` started ``now`` under ``policy``. ``times``: its (due,
-    warn) when the caller has them already (a batch starts many timers at one instant)."""
-    due, warn = times or _timer_times(policy, now)
+def _timer_build(*, case: Case, stage: str, policy: SlaPolicy, now: datetime, call=None) -> Timer:
+    """The unsaved timer of ``stage`` started ``now`` under ``policy``."""
+    due, warn = _timer_times(policy, now)
     return Timer(
         case=case,
         call=call,
@@ -598,77 +606,75 @@ def _supervisions_open(batch: _Batch) -> None:
             )
         ]
     )
-    answer_timers = []
-    for o, supervision_id in zip(openings, supervision_ids, strict=True):
-        if o.level >= TOP_LEVEL:
-            continue
-        timer = _answer_timer_build(o.case, supervision_id, batch)
-        if timer is not None:
-            answer_timers.append(timer)
+    answer_timers = [
+        row
+        for o, supervision_id in zip(openings, supervision_ids, strict=True)
+        if o.level < TOP_LEVEL
+        and (row := _answer_timer_row(o.case, supervision_id, batch)) is not None
+    ]
     # A supervision opened just now has no timer yet: nothing to cancel first (timer_start's
     # one-live-timer rule holds without its UPDATE).
-    rows_insert(
-        Timer,
-        [
-            "case",
-            "supervision",
-            "stage",
-            "policy",
-            "state",
-            "started_at",
-            "warn_at",
-            "due_at",
-            "next_at",
-        ],
-        [
-            (
-                t.case_id,
-                t.supervision_id,
-                t.stage,
-                t.policy_id,
-                t.state,
-                t.started_at,
-                t.warn_at,
-                t.due_at,
-                t.next_at,
-            )
-            for t in answer_timers
-        ],
+    rows_insert(Timer, ANSWER_TIMER_FIELDS, answer_timers)
+    # The texts' formats once per batch, not a translation lookup per message.
+    title, body = (
+        _("Supervision (level %(level)d): %(number)s"),
+        _("%(stage)s is overdue since %(due)s. Answer the supervision."),
     )
+    stage_labels = {}
     for o, addressee in zip(openings, addressees, strict=True):
+        if o.stage not in stage_labels:
+            stage_labels[o.stage] = str(TimerStage(o.stage).label)
         _notify(
             addressee,
             batch,
             kind="supervision",
-            title=_("Supervision (level %(level)d): %(number)s")
-            % {"level": o.level, "number": o.case.number},
-            body=_("%(stage)s is overdue since %(due)s. Answer the supervision.")
+            title=title % {"level": o.level, "number": o.case.number},
+            body=body
             % {
-                "stage": TimerStage(o.stage).label,
+                "stage": stage_labels[o.stage],
                 "due": timezone.localtime(o.timer.due_at).strftime("%Y-%m-%d %H:%M"),
             },
             reference=o.case.number,
         )
 
 
-def _answer_timer_build(case: Case, supervision_id: int, batch: _Batch) -> Timer | None:
-    """The SUPERVISION_RESPONSE timer of a new supervision, as timer_start would start it; the
-    policy is looked up once per kind of case in a batch."""
+ANSWER_TIMER_FIELDS = [
+    "case",
+    "supervision",
+    "stage",
+    "policy",
+    "state",
+    "started_at",
+    "warn_at",
+    "due_at",
+    "next_at",
+]
+
+
+def _answer_timer_row(case: Case, supervision_id: int, batch: _Batch) -> tuple | None:
+    """The SUPERVISION_RESPONSE timer of a new supervision, as timer_start would start it, as a
+    row of ANSWER_TIMER_FIELDS; the stage's policies are read once per batch."""
     stage = T.SUPERVISION_RESPONSE
-    key = (case.matter_type_id, case.severity, case.source)
-    if key not in batch.policies:
-        batch.policies[key] = sla_policy_for(case=case, stage=stage)
-    policy = batch.policies[key]
+    if stage not in batch.policies:
+        batch.policies[stage] = list(SlaPolicy.objects.filter(stage=stage))
+    policy = _policy_pick(batch.policies[stage], case)
     if policy is None:
         logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
         return None
     if policy.pk not in batch.deadlines:  # the same instant and policy: the same deadline
         batch.deadlines[policy.pk] = _timer_times(policy, batch.now)
-    timer = _timer_build(
-        case=case, stage=stage, policy=policy, now=batch.now, times=batch.deadlines[policy.pk]
+    due, warn = batch.deadlines[policy.pk]
+    return (
+        case.pk,
+        supervision_id,
+        stage,
+        policy.pk,
+        TimerState.PENDING,
+        batch.now,
+        warn,
+        due,
+        warn or due,
     )
-    timer.supervision_id = supervision_id
-    return timer
 
 
 def _supervision_escalate(timer: Timer, batch: _Batch) -> None:
