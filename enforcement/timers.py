@@ -382,7 +382,7 @@ def timers_fire_due(*, batch_size: int | None = None, case: Case | None = None) 
             if case is not None:
                 due = due.filter(case=case)
             if connection.vendor == "postgresql":
-                due = due.select_for_update(skip_locked=True)
+                due = due.select_for_update(skip_locked=True, no_key=True)
             # No joins: the plan stays an index scan of the partial index; the cases are read
             # (and locked) next, the calls and supervisions only for the timers that have one.
             batch = list(due[:batch_size])
@@ -446,12 +446,30 @@ def _batch_handle(timers: list[Timer], batch: _Batch) -> None:
         notifications_send(messages=batch.messages)
 
 
+SWEEP_CASE_FIELDS = (
+    "number",
+    "status",
+    "street",
+    "officer",
+    "team",
+    "dispatch_target",
+    "matter_type",
+    "severity",
+    "source",
+    "version",
+)
+
+
 def _cases_lock(case_ids: set[int]) -> dict[int, Case]:
-    cases = Case.objects.filter(pk__in=case_ids)
+    # Only what the sweeper reads (a Case has thirty-odd columns, built into 500 instances).
+    cases = Case.objects.filter(pk__in=case_ids).only(*SWEEP_CASE_FIELDS)
     if connection.vendor == "postgresql":
         # Never wait for a case a person is changing: a workflow transaction holding the case
-        # may be waiting for this timer's row, and waiting here would deadlock with it.
-        cases = cases.select_for_update(skip_locked=True)
+        # may be waiting for this timer's row, and waiting here would deadlock with it. NO KEY
+        # UPDATE (the sweeper changes no key): it still excludes the workflow's FOR UPDATE and
+        # other sweepers, but not the KEY SHARE lock of an insert that references the case (a
+        # new timer, evidence, a notification's event), which would skip the case for nothing.
+        cases = cases.select_for_update(skip_locked=True, no_key=True)
     locked = list(cases)
     # What the addressees need, fetched once per relation (a join per row would build a street
     # per case; most batches need none of the officers).
