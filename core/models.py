@@ -122,3 +122,42 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id}/{self.channel}: {self.state}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key``, kept 24 hours: a retry
+    with the same key (and the same body) gets this response again and changes nothing; the
+    same key with another body is refused (422). The unique constraint, not a read before the
+    write, is what makes two concurrent requests with one key do the work once."""
+
+    # Whose key: the user (or the API key's account) that sent it; keys of different callers
+    # never collide.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    key = models.CharField(_("key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request (SHA-256)"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True)
+    response_body = models.BinaryField(_("response body"), default=b"")
+    response_headers = models.JSONField(_("response headers"), default=dict)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="core_idempotency_owner_key"),
+        ]
+        indexes = [
+            # The daily purge of records older than 24 hours.
+            models.Index(fields=["created_at"], name="core_idempotency_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}:{self.key}"

@@ -129,3 +129,18 @@ class SupervisionState(models.TextChoices):
     ANSWERED = "answered", _("Answered")  # 已回复
     ESCALATED = "escalated", _("Escalated")  # 已升级
     CLOSED = "closed", _("Closed: the late step was done")  # 已办结
+
+
+class WebhookEvent(models.TextChoices):
+    """What a department's webhook endpoint can be told of."""
+
+    CALLED = "called", _("Called (whistled)")  # 吹哨
+    SUPERVISED = "supervised", _("Supervised")  # 督办
+    ESCALATED = "escalated", _("Escalated")  # 升级督办
+    CASE_CLOSED = "case_closed", _("Case closed")  # 结案
+
+
+class WebhookDeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")  # not yet delivered; retried until its deadline
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")  # gave up after 24 hours of retries

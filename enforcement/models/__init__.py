@@ -2,11 +2,18 @@ from enforcement.models.cases import Case, CaseNumberCounter, MatterType
 from enforcement.models.dispatch import DepartmentCall
 from enforcement.models.events import CaseEvent
 from enforcement.models.evidence import Evidence
+from enforcement.models.integrations import (
+    ApiKey,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from enforcement.models.penalties import PenaltyProceeding
 from enforcement.models.people import Officer, Team
 from enforcement.models.timers import SlaPolicy, Supervision, Timer
 
 __all__ = [
+    "ApiKey",
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
@@ -19,4 +26,7 @@ __all__ = [
     "Supervision",
     "Team",
     "Timer",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -32,6 +32,8 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["street", "name"]
+        # Granted per object (django-guardian, enforcement.permissions).
+        permissions = [("view_team_cases", _("Can see the cases of this team"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["street", "name"], name="enforcement_team_name_per_street"

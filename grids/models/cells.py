@@ -42,6 +42,8 @@ class GridCell(models.Model):
         verbose_name = _("grid cell")
         verbose_name_plural = _("grid cells")
         ordering = ["code"]
+        # Granted per object (django-guardian, enforcement.permissions).
+        permissions = [("view_cell_cases", _("Can see the cases of this grid cell"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(min_lng__lte=models.F("max_lng"))

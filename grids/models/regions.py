@@ -25,6 +25,9 @@ class Region(models.Model):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
         ordering = ["code"]
+        # Granted per object (django-guardian, enforcement.permissions): the cases of a street,
+        # or of every street of a district.
+        permissions = [("view_region_cases", _("Can see the cases of this region"))]
         constraints = [
             # A district is a root; streets and communities always hang under a parent.
             models.CheckConstraint(

@@ -36,6 +36,9 @@ class Department(models.Model):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["code"]
+        # Granted per object (django-guardian, enforcement.permissions): the cases this
+        # department was called to, and its calls.
+        permissions = [("view_department_cases", _("Can see the cases called to this department"))]
 
     def __str__(self) -> str:
         return self.name

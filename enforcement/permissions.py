@@ -1,0 +1,194 @@
+"""Who may see which case and do what: every django-guardian call lives here.
+
+Rights are granted on containers, never on single cases (DESIGN.md, NOTES.md: guardian over a
+million rows is slow, an indexed filter is not): a street or a district (grids.Region), a grid
+cell, an enforcement team, a department. A case is visible to a user when
+
+- the user holds ``view_region_cases`` on its street, or on the district above it (command
+  centre and street leader: their street; district administrator: the district);
+- or ``view_cell_cases`` on its grid cell (grid worker, officer);
+- or ``view_team_cases`` on its team (officer), or the case is assigned to the user as officer;
+- or ``view_department_cases`` on a department the case was called to (department liaison, and
+  the account of a department's API key);
+- or the user reported it (a grid worker outside their cells, an integration's API key).
+
+Superusers see everything. Which *actions* a role may take is ``ACTION_ROLES``; a case you may
+not see is a 404 before any right to act is asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from core.choices import Role
+from enforcement.models import Case, DepartmentCall, Team
+from grids.choices import RegionLevel
+from grids.models import GridCell, Region
+from powers.models import Department
+
+# The permission granted on each kind of container (declared in the models' Meta).
+CONTAINER_PERMISSIONS = {
+    Region: "grids.view_region_cases",
+    GridCell: "grids.view_cell_cases",
+    Team: "enforcement.view_team_cases",
+    Department: "powers.view_department_cases",
+}
+PHONE_PERMISSION = "enforcement.view_reporter_phone"
+
+
+def access_grant(*, user, container) -> None:
+    """Let ``user`` see the cases of ``container`` (a Region, GridCell, Team or Department)."""
+    assign_perm(_permission_of(container), user, container)
+
+
+def access_revoke(*, user, container) -> None:
+    remove_perm(_permission_of(container), user, container)
+
+
+def _permission_of(container) -> str:
+    try:
+        return CONTAINER_PERMISSIONS[type(container)]
+    except KeyError:
+        raise TypeError(f"cannot grant access on a {type(container).__name__}") from None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The containers a user was granted, as ids: what case visibility is computed from."""
+
+    everything: bool = False
+    streets: frozenset[int] = frozenset()
+    cells: frozenset[int] = frozenset()
+    teams: frozenset[int] = frozenset()
+    departments: frozenset[int] = frozenset()
+
+
+def scope_of(user) -> Scope:
+    """One query per kind of container (guardian's user and group object permissions)."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(everything=True)
+
+    def granted(model) -> set[int]:
+        return set(
+            get_objects_for_user(
+                user,
+                CONTAINER_PERMISSIONS[model],
+                klass=model,
+                with_superuser=False,
+                accept_global_perms=False,
+            ).values_list("pk", flat=True)
+        )
+
+    regions = granted(Region)
+    streets = set(
+        Region.objects.filter(
+            Q(pk__in=regions, level=RegionLevel.STREET)
+            | Q(parent__in=regions, level=RegionLevel.STREET)
+        ).values_list("pk", flat=True)
+    )
+    return Scope(
+        streets=frozenset(streets),
+        cells=frozenset(granted(GridCell)),
+        teams=frozenset(granted(Team)),
+        departments=frozenset(granted(Department)),
+    )
+
+
+def case_visibility(user, scope: Scope | None = None) -> Q:
+    """The filter of the cases ``user`` may see (``Q(pk__in=[])`` for nobody)."""
+    scope = scope if scope is not None else scope_of(user)
+    if scope.everything:
+        return Q()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    condition = Q(reported_by=user) | Q(officer__user=user)
+    if scope.streets:
+        condition |= Q(street__in=scope.streets)
+    if scope.cells:
+        condition |= Q(cell__in=scope.cells)
+    if scope.teams:
+        condition |= Q(team__in=scope.teams)
+    if scope.departments:
+        condition |= Q(
+            Exists(
+                DepartmentCall.objects.filter(case=OuterRef("pk"), department__in=scope.departments)
+            )
+        )
+    return condition
+
+
+def cases_visible(user, queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    queryset = queryset if queryset is not None else Case.objects.all()
+    return queryset.filter(case_visibility(user))
+
+
+def calls_visible(user, queryset: QuerySet[DepartmentCall] | None = None):
+    """A department sees its own calls; who sees the case sees its calls too."""
+    queryset = queryset if queryset is not None else DepartmentCall.objects.all()
+    scope = scope_of(user)
+    if scope.everything:
+        return queryset
+    return queryset.filter(
+        Q(department__in=scope.departments)
+        | Q(case__in=Case.objects.filter(case_visibility(user, scope)).values("pk"))
+    )
+
+
+# Which roles may take each action (the API's transition endpoints ask this after the case
+# was found visible). Superusers may take every action.
+_STREET = {Role.COMMAND_CENTRE, Role.STREET_LEADER, Role.DISTRICT_ADMIN}
+_FIELD = {Role.OFFICER, Role.GRID_WORKER}
+ACTION_ROLES: dict[str, set[str]] = {
+    "intake": _STREET | _FIELD,
+    "accept": _STREET,
+    "reject": _STREET,
+    "dispatch": _STREET,
+    "arrive": _FIELD | _STREET,
+    "resolve": _FIELD | _STREET,
+    "verify": _STREET,
+    "reopen": _STREET,
+    "transfer": _STREET,
+    "suspend": _STREET,
+    "resume": _STREET,
+    "whistle": _STREET,
+    "merge": _STREET,
+    # a department's calls: its liaison (or its API key's account)
+    "call_answer": {Role.DEPARTMENT_LIAISON},
+    "supervision_respond": _STREET | _FIELD | {Role.DEPARTMENT_LIAISON},
+}
+
+
+def roles_of(user) -> set[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_shaoxiang_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._shaoxiang_roles = cached
+    return cached
+
+
+def action_allowed(user, action: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(roles_of(user) & ACTION_ROLES[action])
+
+
+def call_answer_allowed(user, call: DepartmentCall) -> bool:
+    """A call is answered by its own department only."""
+    if not action_allowed(user, "call_answer"):
+        return False
+    return user.is_superuser or call.department_id in scope_of(user).departments
+
+
+def phone_visible(user) -> bool:
+    return bool(
+        user and getattr(user, "is_authenticated", False) and user.has_perm(PHONE_PERMISSION)
+    )
