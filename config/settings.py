@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from config.env import (
@@ -101,6 +103,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     # Ours, in dependency order: an app imports only from apps above it (DESIGN.md).
     "core",
     "grids",
@@ -120,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -178,6 +183,9 @@ else:
 
 # --- auth ---------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked. It needs the
+    # request: tests log in with force_login or client.login(request=HttpRequest(), ...).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -194,6 +202,17 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Login brute force (django-axes): 5 wrong passwords for one username from one address lock that
+# pair out for 15 minutes; other users, and the same user elsewhere, can still log in. Behind a
+# proxy REMOTE_ADDR is the proxy's: set AXES_IPWARE_* (and install django-ipware) there.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# A try during the lockout starts the 15 minutes again: hammering never gets through.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 # --- language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -239,11 +258,31 @@ NOTIFY_WEBHOOK_URL = env_str("NOTIFY_WEBHOOK_URL", "") or ""
 # When set, /metrics answers only scrapes sending "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
 
+# --- webhooks to departments' systems (enforcement.webhooks) --------------------------------------
+# Seconds a delivery's POST may take (connect and each read) before the try counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Beat sends the delivery sweep this often (seconds): retries and lost first tries go out at
+# most about this late.
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 10, minimum=1)
+# Due deliveries claimed and enqueued per batch of a sweep.
+WEBHOOK_SWEEP_BATCH = env_int("WEBHOOK_SWEEP_BATCH", 200, minimum=1)
+
 # --- REST API -----------------------------------------------------------------------------------
+# Requests per API key (a session: per user) over a period: "<n>/<s|min|hour|day>".
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
+    config_fail("API_THROTTLE_RATE", f'expected e.g. "1200/min", got {API_THROTTLE_RATE!r}')
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The API key first: its authenticate_header makes an unauthenticated call a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "enforcement.api_keys.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["enforcement.api_keys.ApiKeyRateThrottle"],
+    # One error body everywhere: RFC 9457 problem details (core.api).
+    "EXCEPTION_HANDLER": "core.api.problem_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shaoxiang API",
@@ -251,6 +290,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation declares the problem+json errors it can answer (core.api).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.problem_responses_postprocess",
+    ],
 }
 
 # --- Celery -------------------------------------------------------------------------------------
@@ -314,11 +358,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    "idempotency-purge": {
+        "task": "core.tasks.idempotency_records_purge_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
     "timers-sweep": {
         "task": "enforcement.tasks.timers_sweep_task",
         "schedule": float(TIMER_SWEEP_SECONDS),
         # A sweep queued behind a dead worker is useless once the next one is due.
         "options": {"expires": float(TIMER_SWEEP_SECONDS)},
+    },
+    "webhooks-sweep": {
+        "task": "enforcement.tasks.webhook_deliveries_sweep_task",
+        "schedule": float(WEBHOOK_SWEEP_SECONDS),
+        "options": {"expires": float(WEBHOOK_SWEEP_SECONDS)},
     },
 }
 

@@ -1,7 +1,13 @@
 from django.contrib import admin
 
 from core.calendar import calendar_day_delete, calendar_day_save
-from core.models import CalendarDay, Heartbeat, Notification, NotificationDelivery
+from core.models import (
+    CalendarDay,
+    Heartbeat,
+    IdempotencyRecord,
+    Notification,
+    NotificationDelivery,
+)
 
 
 @admin.register(Heartbeat)
@@ -74,3 +80,16 @@ class NotificationDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["notification"]
     search_fields = ["notification__reference", "notification__title", "last_error"]
     readonly_fields = ["sent_at"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    """The POSTs remembered for 24 hours by their Idempotency-Key (core.idempotency), to answer
+    "did our retry go through?". The stored body is not shown: it may hold personal data."""
+
+    list_display = ["created_at", "owner", "key", "method", "path", "status_code"]
+    list_filter = ["method", "status_code"]
+    list_select_related = ["owner"]
+    search_fields = ["key", "path", "owner__username"]
+    fields = ["owner", "key", "method", "path", "request_hash", "status_code", "created_at"]
+    date_hierarchy = "created_at"

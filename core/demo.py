@@ -35,6 +35,8 @@ class DemoReport:
     """What seed_demo tells the person who ran it."""
 
     logins: list[tuple[str, str]] = field(default_factory=list)
+    # (department, raw key): a fresh API key per demo department, printed once.
+    api_keys: list[tuple[str, str]] = field(default_factory=list)
     created: dict[str, int] = field(default_factory=dict)
     # How many demo cases to make (seed_demo --cases); the tests ask for few.
     cases: int = 3000

@@ -14,7 +14,6 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -212,7 +211,12 @@ def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[int]:
         if delivery_ids:
             # robust: the change is already committed; a broker outage must not turn the
             # caller's success into an error.
-            transaction.on_commit(partial(_deliveries_enqueue, delivery_ids), robust=True)
+            # (a named function: Django logs a failing robust callback by its __qualname__,
+            # which a functools.partial lacks.)
+            def deliveries_enqueue() -> None:
+                _deliveries_enqueue(delivery_ids)
+
+            transaction.on_commit(deliveries_enqueue, robust=True)
     return ids
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 
 from core.choices import Component
+from core.idempotency import idempotency_records_purge
 from core.notifications import (
     DeliveryFailed,
     delivery_retry_countdown,
@@ -71,3 +72,10 @@ def notification_deliveries_deliver_task(delivery_ids: list[int]) -> None:
                 countdown=delivery_retry_countdown(attempts=exc.attempts),
                 retries=1,
             )
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150, max_retries=0)
+def idempotency_records_purge_task() -> None:
+    """Sent by beat every hour: forget Idempotency-Keys older than 24 hours (core.idempotency).
+    Idempotent; a missed run only leaves the rows for the next one."""
+    idempotency_records_purge()

@@ -6,8 +6,9 @@ refusal."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+import enforcement.admin_webhooks  # noqa: F401 -- registers the webhook admins
 from core.admin import ReadOnlyAdmin
-from enforcement import workflow
+from enforcement import admin_api_keys, workflow  # noqa: F401 -- admin_api_keys registers ApiKeyAdmin
 from enforcement.models import (
     Case,
     CaseEvent,

@@ -98,6 +98,7 @@ class EventKind(models.TextChoices):
     CALL_ACCEPT = "call_accept", _("Department took it on")
     CALL_COMPLETE = "call_complete", _("Department completed")
     CALL_RETURN = "call_return", _("Department returned it")
+    IMPORT = "import", _("Imported from history")  # enforcement.imports: how a past case ended
 
 
 class TimerStage(models.TextChoices):

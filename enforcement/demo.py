@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from core.choices import Role
+from enforcement.api_keys import api_keys_demo_seed
 from enforcement.demo_cases import demo_cases_seed
 from enforcement.models import Officer, Team
+from enforcement.permissions import access_grant
 from enforcement.services import matter_types_load
-from grids.models import Region
+from grids.models import GridAssignment, Region
+from powers.models import Department
 
 STREETS = {"320104010": ("hh", "红花"), "320104003": ("fzm", "夫子庙")}
 AREAS = ["一片区", "二片区", "三片区"]
@@ -86,4 +89,40 @@ def demo_seed(report) -> None:
                 certificate_number=f"3201{90 + serial:07d}",
                 certificate_expires_on=date(2028, 6, 30),
             )
+    access_seed(report)
     demo_cases_seed(report, count=report.cases)
+    api_keys_demo_seed(report)
+
+
+# The demo's people and the containers whose cases they see (enforcement.permissions).
+STREET_STAFF = {
+    "320104010": ("hh_command", "hh_leader"),
+    "320104003": ("fzm_command", "fzm_leader"),
+}
+LIAISON_DEPARTMENT = ("dept_liaison", "CG")  # the liaison of the city management bureau
+
+
+def access_seed(report) -> None:
+    """Grant the demo users their containers: the command centre and the leader their street,
+    every officer their team, every serving grid worker their cells, the liaison a department;
+    the command centres may read reporters' phone numbers (each reading recorded)."""
+    user_model = get_user_model()
+    granted = 0
+    for street_code, usernames in STREET_STAFF.items():
+        street = Region.objects.get(code=street_code)
+        for user in user_model.objects.filter(username__in=usernames):
+            granted += access_grant(user=user, container=street)
+    for officer in Officer.objects.select_related("user", "team"):
+        granted += access_grant(user=officer.user, container=officer.team)
+    for assignment in GridAssignment.objects.filter(ends_on=None).select_related("user", "cell"):
+        granted += access_grant(user=assignment.user, container=assignment.cell)
+    username, department_code = LIAISON_DEPARTMENT
+    liaison = user_model.objects.filter(username=username).first()
+    department = Department.objects.filter(code=department_code).first()
+    if liaison and department:
+        granted += access_grant(user=liaison, container=department)
+    phone = Permission.objects.get(
+        content_type__app_label="enforcement", codename="view_reporter_phone"
+    )
+    Group.objects.get_or_create(name=Role.COMMAND_CENTRE)[0].permissions.add(phone)
+    report.count("access grants", granted)

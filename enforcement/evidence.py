@@ -19,7 +19,7 @@ from enforcement.choices import EventKind, EvidenceKind
 from enforcement.events import case_event_record
 from enforcement.models import Case, Evidence
 from enforcement.models.evidence import EVIDENCE_ROOT, evidence_path
-from enforcement.workflow import InvalidInput
+from enforcement.workflow import InvalidInput, TooLarge
 
 # (kind, content type, extension) by signature. MP4/MOV/HEIC share the ISO "ftyp" box.
 _SIGNATURES = [
@@ -51,10 +51,10 @@ def evidence_attach(*, case: Case, actor, upload) -> Evidence:
     """Store ``upload`` (a Django UploadedFile or any file object with ``name``) as evidence of
     ``case``. Refuses oversize files and any content that is not a JPEG, PNG, WebP, HEIC, MP4/MOV
     or PDF — an executable renamed .jpg included. Attaching the same file twice returns the first.
-    Raises InvalidInput."""
+    Raises InvalidInput (TooLarge for an oversize file)."""
     size = getattr(upload, "size", None)
     if size is not None and size > settings.EVIDENCE_MAX_BYTES:
-        raise InvalidInput(
+        raise TooLarge(
             _("The file is larger than %(mb)d MiB.")
             % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
         )
@@ -64,7 +64,7 @@ def evidence_attach(*, case: Case, actor, upload) -> Evidence:
     ):
         data.extend(chunk)
         if len(data) > settings.EVIDENCE_MAX_BYTES:
-            raise InvalidInput(
+            raise TooLarge(
                 _("The file is larger than %(mb)d MiB.")
                 % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
             )

@@ -21,27 +21,38 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from guardian.shortcuts import assign_perm, get_user_perms, remove_perm
 
 from core.choices import Role
 from enforcement.models import Case, DepartmentCall, Team
-from grids.choices import RegionLevel
 from grids.models import GridCell, Region
+from grids.permissions import (
+    CELL_PERMISSION,
+    REGION_PERMISSION,
+    cells_granted,
+    objects_granted,
+    streets_granted,
+)
 from powers.models import Department
 
 # The permission granted on each kind of container (declared in the models' Meta).
 CONTAINER_PERMISSIONS = {
-    Region: "grids.view_region_cases",
-    GridCell: "grids.view_cell_cases",
+    Region: REGION_PERMISSION,
+    GridCell: CELL_PERMISSION,
     Team: "enforcement.view_team_cases",
     Department: "powers.view_department_cases",
 }
 PHONE_PERMISSION = "enforcement.view_reporter_phone"
 
 
-def access_grant(*, user, container) -> None:
-    """Let ``user`` see the cases of ``container`` (a Region, GridCell, Team or Department)."""
-    assign_perm(_permission_of(container), user, container)
+def access_grant(*, user, container) -> bool:
+    """Let ``user`` see the cases of ``container`` (a Region, GridCell, Team or Department).
+    Idempotent; True when the right is new."""
+    permission = _permission_of(container)
+    if permission.split(".", 1)[1] in get_user_perms(user, container):
+        return False
+    assign_perm(permission, user, container)
+    return True
 
 
 def access_revoke(*, user, container) -> None:
@@ -72,30 +83,11 @@ def scope_of(user) -> Scope:
         return Scope()
     if user.is_superuser:
         return Scope(everything=True)
-
-    def granted(model) -> set[int]:
-        return set(
-            get_objects_for_user(
-                user,
-                CONTAINER_PERMISSIONS[model],
-                klass=model,
-                with_superuser=False,
-                accept_global_perms=False,
-            ).values_list("pk", flat=True)
-        )
-
-    regions = granted(Region)
-    streets = set(
-        Region.objects.filter(
-            Q(pk__in=regions, level=RegionLevel.STREET)
-            | Q(parent__in=regions, level=RegionLevel.STREET)
-        ).values_list("pk", flat=True)
-    )
     return Scope(
-        streets=frozenset(streets),
-        cells=frozenset(granted(GridCell)),
-        teams=frozenset(granted(Team)),
-        departments=frozenset(granted(Department)),
+        streets=frozenset(streets_granted(user)),
+        cells=frozenset(cells_granted(user)),
+        teams=frozenset(objects_granted(user, CONTAINER_PERMISSIONS[Team], Team)),
+        departments=frozenset(objects_granted(user, CONTAINER_PERMISSIONS[Department], Department)),
     )
 
 
@@ -173,10 +165,21 @@ def roles_of(user) -> set[str]:
     return cached
 
 
+def integration_source(user) -> str:
+    """The case source an integration's API key files as (hotline_12345 …); "" for people and
+    department keys."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    key = getattr(user, "api_key", None)  # the reverse one-to-one raises when absent
+    return key.source if key is not None else ""
+
+
 def action_allowed(user, action: str) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
+        return True
+    if action == "intake" and integration_source(user):
         return True
     return bool(roles_of(user) & ACTION_ROLES[action])
 

@@ -6,9 +6,12 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from enforcement.choices import CaseStatus
-from enforcement.models import Case, MatterType
+from enforcement.models import Case, DepartmentCall, MatterType, Supervision
+from enforcement.permissions import calls_visible, cases_visible
 from grids.crs import distance_m
 from grids.geometry import METRES_PER_DEGREE
 
@@ -45,3 +48,29 @@ def likely_duplicate_find(
         return None
     found = best[1]
     return found.likely_duplicate_of if found.likely_duplicate_of_id else found
+
+
+# --- reads that take the user (the API and the HTML lists) ---
+
+
+def case_list(*, user) -> QuerySet[Case]:
+    """The cases ``user`` may see (enforcement.permissions), with what a list shows."""
+    return cases_visible(user).select_related(
+        "street", "cell", "matter_type", "team", "officer__user"
+    )
+
+
+def case_get(*, user, number: str) -> Case:
+    """The case numbered ``number`` if ``user`` may see it; Http404 otherwise (a case you may
+    not see does not exist for you)."""
+    return get_object_or_404(case_list(user=user), number=number)
+
+
+def call_list(*, user) -> QuerySet[DepartmentCall]:
+    return calls_visible(user).select_related("case", "department", "power_item")
+
+
+def supervision_list(*, user) -> QuerySet[Supervision]:
+    return Supervision.objects.filter(case__in=cases_visible(user).values("pk")).select_related(
+        "case", "call__department", "addressee"
+    )

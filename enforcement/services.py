@@ -36,6 +36,23 @@ def case_number_allocate(*, street: Region, year: int) -> tuple[int, str]:
     return sequence, f"{street.code}-{year}-{sequence:06d}"
 
 
+def case_numbers_allocate(*, street: Region, year: int, count: int) -> list[tuple[int, str]]:
+    """``count`` consecutive sequences and numbers of ``street`` in ``year`` at once (a bulk
+    import's chunk): ``case_number_allocate`` ``count`` times in one UPDATE, with the same
+    contract: inside the transaction that creates the cases, which holds the counter row's lock
+    until it ends (a caller allocating for several streets or years takes them in a fixed
+    order, so two such callers cannot deadlock); rolled back, the whole range is given back."""
+    if count <= 0:
+        return []
+    CaseNumberCounter.objects.get_or_create(street=street, year=year)
+    CaseNumberCounter.objects.filter(street=street, year=year).update(last=F("last") + count)
+    last = CaseNumberCounter.objects.get(street=street, year=year).last
+    return [
+        (sequence, f"{street.code}-{year}-{sequence:06d}")
+        for sequence in range(last - count + 1, last + 1)
+    ]
+
+
 @dataclass
 class Intake:
     case: Case

@@ -39,6 +39,7 @@ from enforcement.choices import (
 from enforcement.events import EventEntry, case_event_record, case_events_record
 from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
 from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
+from enforcement.webhooks import SupervisionOpened, webhooks_on_supervisions
 
 logger = logging.getLogger(__name__)
 
@@ -633,6 +634,14 @@ def _supervisions_open(batch: _Batch) -> None:
     # A supervision opened just now has no timer yet: nothing to cancel first (timer_start's
     # one-live-timer rule holds without its UPDATE).
     rows_insert(Timer, ANSWER_TIMER_FIELDS, answer_timers)
+    # The departments' systems hear of supervisions of their calls: one emission per batch.
+    webhooks_on_supervisions(
+        opened=[
+            SupervisionOpened(o.case, o.call, supervision_id, o.level, o.stage)
+            for o, supervision_id in zip(openings, supervision_ids, strict=True)
+            if o.call is not None
+        ]
+    )
     # The texts' formats once per batch, not a translation lookup per message.
     title, body = (
         _("Supervision (level %(level)d): %(number)s"),

@@ -23,6 +23,7 @@ from enforcement.choices import CallStatus, CaseStatus, DispatchTarget, EventKin
 from enforcement.events import case_event_record
 from enforcement.models import Case, DepartmentCall, Officer, Team
 from enforcement.timers import timers_on_call, timers_on_transition
+from enforcement.webhooks import webhooks_on_transition, webhooks_on_whistle
 from powers.choices import UsageKind
 from powers.selectors import street_holds_power
 from powers.services import power_usage_record
@@ -114,6 +115,12 @@ class InvalidInput(WorkflowError):
     code = "invalid"
 
 
+class TooLarge(InvalidInput):
+    """An upload over its size limit (HTTP 413 in the API)."""
+
+    code = "too_large"
+
+
 def _transition(
     case: Case,
     *,
@@ -162,6 +169,7 @@ def _transition(
         )
         current.refresh_from_db()
         timers_on_transition(case=current, action=action)
+        webhooks_on_transition(case=current)
     return current
 
 
@@ -539,6 +547,7 @@ def case_whistle(*, case: Case, actor, items, expected_version: int | None = Non
             data={"target": DispatchTarget.DEPARTMENT, "departments": sorted(departments)},
             fields={"dispatch_target": DispatchTarget.DEPARTMENT, "team": None, "officer": None},
         )
+        calls = []
         for item in departments.values():
             call = DepartmentCall.objects.create(
                 case=case, department=item.department, power_item=item, called_by=actor
@@ -552,6 +561,8 @@ def case_whistle(*, case: Case, actor, items, expected_version: int | None = Non
                 data={"call": call.pk, "department": item.department.code, "item": item.code},
             )
             timers_on_call(call=call, action=EventKind.CALL)
+            calls.append(call)
+        webhooks_on_whistle(case=case, calls=calls)
     return case
 
 

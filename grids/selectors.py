@@ -1,13 +1,15 @@
-"""Reads of the grids app. Permissions arrive with the API issue (#7); until then every reader is
-an authenticated user, and the functions already take the user so that callers need not change."""
+"""Reads of the grids app. The net itself (cells, locating) is the street's map, read by every
+signed-in user; the subject directory (businesses and their contacts) only within the streets
+and cells granted to the user (grids.permissions)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from grids.choices import GridLevel
 from grids.geometry import geometry_shape
 from grids.models import GridCell, GridNetVersion, Subject
+from grids.permissions import cells_granted, streets_granted
 
 
 def grid_net_version() -> int:
@@ -27,7 +29,12 @@ def cell_list(*, user) -> QuerySet[GridCell]:
 
 
 def subject_list(*, user) -> QuerySet[Subject]:
-    return Subject.objects.select_related("cell")
+    subjects = Subject.objects.select_related("cell")
+    if user.is_superuser:
+        return subjects
+    return subjects.filter(
+        Q(cell__in=cells_granted(user)) | Q(cell__community__parent__in=streets_granted(user))
+    )
 
 
 def subject_contact_phone_visible(*, user) -> bool:

@@ -1,17 +1,38 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from grids.choices import Crs
+from grids.choices import Crs, GridLevel
 from grids.models import GridCell, Subject
 from grids.selectors import phone_mask
 
 
+class GridCellPropertiesSerializer(serializers.Serializer):
+    """The ``properties`` of a cell's Feature (documents what to_representation below writes)."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=GridLevel.choices)
+    community = serializers.CharField()
+    community_name = serializers.CharField()
+    street = serializers.CharField()
+    area = serializers.CharField(allow_blank=True)
+    parent = serializers.CharField(allow_null=True, help_text=_("first-level cell code"))
+
+
 class GridCellFeatureSerializer(serializers.ModelSerializer):
-    """A cell as a GeoJSON Feature."""
+    """A cell as a GeoJSON Feature. The declared fields document the Feature in the OpenAPI
+    schema; to_representation writes it in one pass."""
+
+    type = serializers.ChoiceField(choices=["Feature"], read_only=True)
+    id = serializers.CharField(source="code", read_only=True)
+    geometry = serializers.JSONField(
+        read_only=True, help_text=_("GeoJSON Polygon or MultiPolygon, WGS-84")
+    )
+    properties = GridCellPropertiesSerializer(source="*", read_only=True)
 
     class Meta:
         model = GridCell
-        fields = ["code"]
+        fields = ["type", "id", "geometry", "properties"]
 
     def to_representation(self, cell: GridCell) -> dict:
         return {
@@ -29,6 +50,28 @@ class GridCellFeatureSerializer(serializers.ModelSerializer):
                 "parent": cell.parent.code if cell.parent_id else None,
             },
         }
+
+
+class GridCellFeatureCollectionSerializer(serializers.Serializer):
+    """The answer of the cells' GeoJSON view (OpenAPI only)."""
+
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    features = GridCellFeatureSerializer(many=True)
+
+
+class LocatedCellSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    area = serializers.CharField(allow_blank=True)
+
+
+class LocateResultSerializer(serializers.Serializer):
+    """The answer of locate (OpenAPI only): ``cell`` holds the point, or is null; then
+    ``nearest`` is the closest cell and ``distance_m`` how far outside it the point lies."""
+
+    cell = LocatedCellSerializer(allow_null=True)
+    nearest = LocatedCellSerializer(allow_null=True)
+    distance_m = serializers.FloatField(allow_null=True)
 
 
 class LocateInputSerializer(serializers.Serializer):

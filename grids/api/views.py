@@ -1,5 +1,5 @@
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -7,10 +7,13 @@ from rest_framework.views import APIView
 
 from core.api import query_params_reject_unknown
 from grids.api.serializers import (
+    GridCellFeatureCollectionSerializer,
     GridCellFeatureSerializer,
     LocateInputSerializer,
+    LocateResultSerializer,
     SubjectSerializer,
 )
+from grids.choices import GridLevel
 from grids.filtersets import GridCellFilterSet, SubjectFilterSet
 from grids.locate import cell_locate
 from grids.models import GridCell
@@ -28,6 +31,16 @@ class GridCellGeoJSONView(generics.GenericAPIView):
     def get_queryset(self):
         return cell_list(user=self.request.user)
 
+    # Not a list view to drf-spectacular (one document, not an array): the filters are named here.
+    @extend_schema(
+        responses=GridCellFeatureCollectionSerializer,
+        parameters=[
+            OpenApiParameter("street", str, description="street code"),
+            OpenApiParameter("community", str, description="community code"),
+            OpenApiParameter("level", str, enum=GridLevel.values),
+            OpenApiParameter("area", str),
+        ],
+    )
     def get(self, request):
         cells = self.filter_queryset(self.get_queryset())
         features = self.get_serializer(cells, many=True).data
@@ -37,7 +50,7 @@ class GridCellGeoJSONView(generics.GenericAPIView):
 class LocateView(APIView):
     """The comprehensive cell holding a point; outside every cell, the nearest and how far."""
 
-    @extend_schema(parameters=[LocateInputSerializer])
+    @extend_schema(parameters=[LocateInputSerializer], responses=LocateResultSerializer)
     def get(self, request):
         query_params_reject_unknown(request, LocateInputSerializer().fields)
         params = LocateInputSerializer(data=request.query_params)

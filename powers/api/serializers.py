@@ -47,7 +47,9 @@ class CatalogueVersionSerializer(serializers.ModelSerializer):
 
 
 class ApprovalStepSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ApprovalStep
@@ -60,7 +62,9 @@ class AdjustmentRequestSerializer(serializers.ModelSerializer):
     adds = serializers.SerializerMethodField()
     revokes = serializers.SerializerMethodField()
     steps = ApprovalStepSerializer(many=True, read_only=True)
-    published_version = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    published_version = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = AdjustmentRequest
@@ -103,6 +107,62 @@ class AdjustmentApproveInputSerializer(serializers.Serializer):
 
 class AdjustmentRejectInputSerializer(serializers.Serializer):
     comment = serializers.CharField()
+
+
+# --- answers that the views build themselves, documented for the OpenAPI schema ---
+
+
+class CatalogueSerializer(serializers.Serializer):
+    """A street's list in force on a day: its version (null before the first) and items."""
+
+    street = serializers.CharField()
+    on = serializers.DateField()
+    version = CatalogueVersionSerializer(allow_null=True)
+    items = PowerItemSerializer(many=True)
+
+
+class UsageItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    department = serializers.CharField()
+
+
+class ItemUsageSerializer(UsageItemSerializer):
+    uses = serializers.IntegerField()
+    last_used = serializers.DateField(allow_null=True)
+
+
+class ZombieItemSerializer(UsageItemSerializer):
+    last_used = serializers.DateField(allow_null=True)
+
+
+class UnmetDemandSerializer(UsageItemSerializer):
+    whistled = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class CandidateSerializer(UsageItemSerializer):
+    rank = serializers.IntegerField()
+    score = serializers.IntegerField()
+    unmet = serializers.IntegerField()
+
+
+class UsageReportSerializer(serializers.Serializer):
+    """powers.api.views.usage_report_data: uses of the items held, zombie items, unmet demand
+    and the candidates for delegation."""
+
+    street = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    version = serializers.IntegerField(allow_null=True)
+    held = serializers.IntegerField()
+    used = serializers.IntegerField()
+    uses = ItemUsageSerializer(many=True)
+    zombies = ZombieItemSerializer(many=True)
+    unmet = UnmetDemandSerializer(many=True)
+    candidates = CandidateSerializer(many=True)
 
 
 class UsageQueryInputSerializer(serializers.Serializer):

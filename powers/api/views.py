@@ -3,7 +3,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,9 +21,11 @@ from powers.api.serializers import (
     AdjustmentCreateInputSerializer,
     AdjustmentRejectInputSerializer,
     AdjustmentRequestSerializer,
+    CatalogueSerializer,
     CatalogueVersionSerializer,
     PowerItemSerializer,
     UsageQueryInputSerializer,
+    UsageReportSerializer,
 )
 from powers.filtersets import PowerItemFilterSet
 from powers.models import AdjustmentRequest, PowerItem
@@ -34,6 +37,10 @@ def _domain_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError(
         exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
     )
+
+
+# The street named in the query or body is looked up like a path parameter: unknown is a 404.
+STREET_NOT_FOUND = OpenApiResponse(description="No street with this code.")
 
 
 def _street(code: str) -> Region:
@@ -60,6 +67,10 @@ class PowerItemViewSet(viewsets.ReadOnlyModelViewSet):
 class CatalogueView(APIView):
     """The street's list in force on ``on`` (default today): its version and its items."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="default: today")],
+        responses=CatalogueSerializer,
+    )
     def get(self, request, street):
         query_params_reject_unknown(request, {"on"})
         region = _street(street)
@@ -105,7 +116,10 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             "street", "published_version"
         ).prefetch_related("steps__decided_by", "changes__item")
 
-    @extend_schema(request=AdjustmentCreateInputSerializer, responses=AdjustmentRequestSerializer)
+    @extend_schema(
+        request=AdjustmentCreateInputSerializer,
+        responses={201: AdjustmentRequestSerializer, 404: STREET_NOT_FOUND},
+    )
     def create(self, request):
         data = AdjustmentCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -187,7 +201,10 @@ def usage_report_data(report) -> dict:
 
 
 class UsageReportView(APIView):
-    @extend_schema(parameters=[UsageQueryInputSerializer])
+    @extend_schema(
+        parameters=[UsageQueryInputSerializer],
+        responses={200: UsageReportSerializer, 404: STREET_NOT_FOUND},
+    )
     def get(self, request):
         query_params_reject_unknown(request, UsageQueryInputSerializer().fields)
         query = UsageQueryInputSerializer(data=request.query_params)

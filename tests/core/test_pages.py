@@ -1,6 +1,7 @@
 """The login page is Chinese by default, English on request; login and logout work."""
 
 import pytest
+from django.contrib.auth import get_user_model
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_login_shows_the_home_page_with_the_role_and_logout_returns_to_login(cli
 
 
 def test_admin_is_reachable_for_the_district_admin(client, demo):
-    client.login(username="district_admin", password="shaoxiang-demo")
+    client.force_login(get_user_model().objects.get(username="district_admin"))
     response = client.get("/admin/")
     assert response.status_code == 200
     assert "行政区划" in response.content.decode()

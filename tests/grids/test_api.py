@@ -1,10 +1,11 @@
-"""The grids read API: GeoJSON cells with filters, locate, subjects with masked phones.
-Permissions by container arrive with the API issue; for now: authenticated users only."""
+"""The grids read API: GeoJSON cells with filters, locate, subjects with masked phones. The
+net is read by every signed-in user; subjects only within the streets and cells granted."""
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from grids.models import Subject
+from enforcement.permissions import access_grant
+from grids.models import GridCell, Region, Subject
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api(client, demo):
-    client.force_login(UserFactory(username="reader"))
+    reader = UserFactory(username="reader")
+    access_grant(user=reader, container=Region.objects.get(code="320104"))  # the district
+    client.force_login(reader)
     return client
 
 
@@ -22,7 +25,7 @@ def test_anonymous_callers_are_refused(client, demo):
         "/api/v1/grids/locate/?lat=32&lng=118.8",
         "/api/v1/grids/subjects/",
     ):
-        assert client.get(url).status_code == 403, url
+        assert client.get(url).status_code == 401, url
 
 
 def test_cells_are_a_geojson_feature_collection_filtered_by_street_and_level(api):
@@ -48,7 +51,8 @@ def test_an_unknown_filter_is_a_400_not_every_row(api):
     response = api.get("/api/v1/grids/cells/?streeet=320104010")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["streeet"]
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert list(response.json()["errors"]) == ["streeet"]
 
 
 def test_locate_finds_the_cell_of_a_demo_subject(api):
@@ -82,7 +86,7 @@ def test_locate_says_which_parameter_is_wrong(api, query, fields):
     response = api.get(f"/api/v1/grids/locate/?{query}")
 
     assert response.status_code == 400
-    assert sorted(response.json()) == fields
+    assert sorted(response.json()["errors"]) == fields
 
 
 def test_subjects_are_paginated_filtered_and_phones_masked(api):
@@ -104,8 +108,9 @@ def test_subjects_are_paginated_filtered_and_phones_masked(api):
 def test_subject_phone_is_whole_for_a_holder_of_the_right(client, demo):
     user = UserFactory(username="leader")
     user.user_permissions.add(Permission.objects.get(codename="view_subject_contact_phone"))
-    client.force_login(user)
     subject = Subject.objects.order_by("pk").first()
+    access_grant(user=user, container=subject.cell)
+    client.force_login(user)
 
     row = client.get(f"/api/v1/grids/subjects/{subject.pk}/").json()
 
@@ -118,3 +123,16 @@ def test_subject_search_and_an_unknown_subject(api):
     body = api.get("/api/v1/grids/subjects/", {"q": subject.name}).json()
     assert subject.pk in [row["id"] for row in body["results"]]
     assert api.get("/api/v1/grids/subjects/999999/").status_code == 404
+
+
+def test_subjects_are_seen_only_within_the_cells_and_streets_granted(client, demo):
+    cell = GridCell.objects.filter(subjects__isnull=False).order_by("code").first()
+    worker, stranger = UserFactory(username="worker"), UserFactory(username="stranger")
+    access_grant(user=worker, container=cell)
+
+    client.force_login(stranger)
+    assert client.get("/api/v1/grids/subjects/").json()["count"] == 0
+    client.force_login(worker)
+    body = client.get("/api/v1/grids/subjects/", {"page_size": 500}).json()
+    assert body["count"] == Subject.objects.filter(cell=cell).count() > 0
+    assert {row["cell"] for row in body["results"]} == {cell.code}

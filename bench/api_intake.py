@@ -1,0 +1,633 @@
+"""The REST intake on PostgreSQL behind gunicorn, against a minimal create endpoint of the same
+stack, and the bulk import of past cases.
+
+    .venv/bin/python bench/api_intake.py                 # ~2 min; updates docs/PERFORMANCE.md
+    .venv/bin/python bench/api_intake.py --seconds 5 --no-docs   # quick
+
+It drops and recreates its own database (``shaoxiang_bench_api`` on 127.0.0.1:5432, user
+postgres), migrates it and loads the demo district (``seed_demo --cases 0``) with
+``manage.py``, and makes an integration API key for the 12345 hotline
+(``enforcement.api_keys.api_key_create``). It starts gunicorn on a free port of 127.0.0.1
+(``bench.api_settings``: the project's settings with DEBUG off, persistent connections and one
+more route, ``POST /bench/minimal/``, a DRF CreateAPIView inserting one notification), waits for
+``/healthz``, and for each endpoint runs CLIENTS concurrent clients (threads, each with its own
+keep-alive http.client connection) for a warm-up and then ``--seconds`` measured seconds:
+
+* ``POST /api/v1/cases/``: a 12345 work order (``external_id`` unique per request) at the
+  representative point of one of the demo's comprehensive cells, round-robin over cells and
+  matter types; every answer but 201 is an error;
+* ``POST /bench/minimal/``: one notification; every answer but 201 is an error.
+
+Then, in this process, the statements of one intake (CaptureQueriesContext around one request
+through the test Client) and ``cases_import`` of IMPORT_ROWS generated past cases, with DEBUG off.
+Celery messages, if any, go to Redis on 127.0.0.1:6379 under this bench's own queue name, which
+nobody consumes; the bench deletes that queue, stops gunicorn (its whole process group) and drops
+its database at the end, also after an error or Ctrl-C (``--keep-db`` keeps the database).
+Everything the bench talks to is on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = "shaoxiang_bench_api"
+SERVER_URL = "postgres://postgres@127.0.0.1:5432"
+DATABASE_URL = f"{SERVER_URL}/{DB_NAME}"
+INSTANCE = "shaoxiang_bench_api"  # also the Celery queue name: nobody consumes it
+REDIS_URL = "redis://127.0.0.1:6379/0"
+VAR_DIR = Path("/tmp") / "shaoxiang_bench_api_var"  # noqa: S108 -- the bench's own scratch dir
+HOST = "127.0.0.1"
+CLIENTS = 16
+WARMUP_S = 3.0
+IMPORT_ROWS = 50_000
+PROFILE_REQUESTS = 50  # in-process intakes timed, then as many profiled
+PROFILE_TOP = 15
+INTAKE_PATH = "/api/v1/cases/"
+MINIMAL_PATH = "/bench/minimal/"
+MARK_BEGIN, MARK_END = "<!-- bench:api_intake:begin -->", "<!-- bench:api_intake:end -->"
+
+# Targets of the issue.
+RATIO_MIN = 0.5  # intake requests/s ≥ half of the minimal endpoint's
+P99_MAX_MS = 50.0
+IMPORT_MIN_RATE = 10_000.0  # cases/s
+
+# One key for this process and gunicorn: the bench runs with DEBUG off, as production does.
+SECRET_KEY = secrets.token_urlsafe(48)
+os.environ.update(
+    {
+        "DATABASE_URL": DATABASE_URL,
+        "INSTANCE_NAME": INSTANCE,
+        "REDIS_URL": REDIS_URL,
+        "VAR_DIR": str(VAR_DIR),
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET_KEY,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOG_LEVEL": "WARNING",
+        # The API throttle stays on (each request reads and writes its history in Redis, as in
+        # production), with a rate the bench cannot reach.
+        "API_THROTTLE_RATE": "100000/s",
+    }
+)
+
+
+def database_recreate() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    for command in (["migrate", "-v0"], ["seed_demo", "--cases", "0"]):
+        subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
+            [sys.executable, str(ROOT / "manage.py"), *command],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+def database_drop() -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def redis_clean() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    # The queue, its bindings, and the cache entries (the API throttle's) of this instance.
+    keys = [
+        INSTANCE,
+        *client.scan_iter(match=f"_kombu.binding.{INSTANCE}*"),
+        *client.scan_iter(match=f"{INSTANCE}:*"),
+    ]
+    client.delete(*keys)
+
+
+# --- data ---
+
+
+def demo_points() -> list[tuple[float, float]]:
+    """(lat, lng) of the representative point of each comprehensive cell of the demo."""
+    import shapely
+    from shapely.geometry import shape
+
+    from grids.choices import GridLevel
+    from grids.models import GridCell
+
+    points = []
+    for geometry in GridCell.objects.filter(level=GridLevel.COMPREHENSIVE).values_list(
+        "geometry", flat=True
+    ):
+        lng, lat = shapely.get_coordinates(shape(geometry).representative_point())[0]
+        points.append((float(lat), float(lng)))
+    return points
+
+
+def matter_codes() -> list[str]:
+    from enforcement.models import MatterType
+
+    return list(MatterType.objects.order_by("code").values_list("code", flat=True))
+
+
+def api_key_make() -> str:
+    from enforcement.api_keys import api_key_create
+
+    _key, secret = api_key_create(source="hotline_12345", name="api_intake bench")
+    return secret
+
+
+def intake_body(n: int, prefix: str, points, matters) -> dict:
+    lat, lng = points[n % len(points)]
+    return {
+        "source": "hotline_12345",
+        "matter_type": matters[n % len(matters)],
+        "description": f"基准工单{n}：人行道占道经营",
+        "lat": lat,
+        "lng": lng,
+        "external_id": f"{prefix}-{n}",
+    }
+
+
+def minimal_body(n: int, prefix: str, points, matters) -> dict:
+    return {"kind": "bench", "title": f"基准{n}", "body": f"{prefix}-{n}"}
+
+
+# --- gunicorn ---
+
+
+def port_free() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_start(*, workers: int, worker_class: str, threads: int) -> tuple:
+    """gunicorn in its own process group (stopped as a whole), answering on a free port."""
+    port = port_free()
+    (VAR_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)  # whitenoise warns if absent
+    log = VAR_DIR / "gunicorn.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--preload",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+        "--error-logfile",
+        str(log),
+        "--log-level",
+        "warning",
+    ]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api_settings"}
+    process = subprocess.Popen(  # noqa: S603 -- fixed arguments, our own module
+        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=5)
+            conn.request("GET", "/healthz")
+            # Any answer means up: 503 included, logged by Django, since no Celery runs here.
+            conn.getresponse().read()
+            conn.close()
+            return process, port, log
+        except OSError:
+            time.sleep(0.2)
+    gunicorn_stop(process)
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def gunicorn_stop(process) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+# --- load ---
+
+
+def load_run(*, port: int, path: str, auth: str, body, seconds: float, label: str) -> dict:
+    """CLIENTS threads post ``body(n, prefix, …)`` back to back for WARMUP_S + ``seconds``;
+    what completes in the last ``seconds`` is measured."""
+    from collections import Counter
+
+    prefix = f"{label}-{secrets.token_hex(4)}"
+    points, matters = demo_points(), matter_codes()
+    started = time.monotonic()
+    measure_from = started + WARMUP_S
+    stop_at = measure_from + seconds
+    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
+    statuses: list[Counter] = [Counter() for _ in range(CLIENTS)]
+    samples: list[str] = []
+    barrier = threading.Barrier(CLIENTS)
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Api-Key {auth}",
+        "Host": HOST,
+    }
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        n = index
+        barrier.wait(timeout=30)
+        while (now := time.monotonic()) < stop_at:
+            payload = json.dumps(body(n, prefix, points, matters), ensure_ascii=False).encode()
+            n += CLIENTS
+            began = time.perf_counter()
+            try:
+                conn.request("POST", path, body=payload, headers=headers)
+                response = conn.getresponse()
+                content = response.read()
+                status = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()  # a sync worker closes after each answer: reconnect
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                status, content = type(exc).__name__, b""
+            elapsed = time.perf_counter() - began
+            if now >= measure_from and time.monotonic() <= stop_at:
+                latencies[index].append(elapsed)
+                statuses[index][status] += 1
+                if status != 201 and len(samples) < 5:
+                    samples.append(f"{status}: {content[:300].decode(errors='replace')}")
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=WARMUP_S + seconds + 60)
+    measured = sorted(x * 1000 for each in latencies for x in each)
+    total = Counter()
+    for each in statuses:
+        total.update(each)
+    return {
+        "label": label,
+        "requests": len(measured),
+        "rate": len(measured) / seconds,
+        "p50": quantile(measured, 0.50),
+        "p95": quantile(measured, 0.95),
+        "p99": quantile(measured, 0.99),
+        "max": measured[-1] if measured else 0.0,
+        "errors": sum(count for status, count in total.items() if status != 201),
+        "statuses": dict(total),
+        "samples": samples,
+    }
+
+
+def quantile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+# --- in process ---
+
+
+def intake_profile(auth: str) -> dict:
+    """One intake request through the test Client (the same code as under gunicorn, in this
+    process), after a first request has warmed the caches: its statements and their time
+    (CaptureQueriesContext), the median time of PROFILE_REQUESTS requests, and where their
+    time goes in the project's own functions (cProfile, cumulative, per request)."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    points, matters = demo_points(), matter_codes()
+    client = Client(SERVER_NAME=HOST, HTTP_AUTHORIZATION=f"Api-Key {auth}")
+    prefix = f"profile-{secrets.token_hex(4)}"
+
+    def post(n: int):
+        response = client.post(
+            INTAKE_PATH, intake_body(n, prefix, points, matters), content_type="application/json"
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"in-process intake: {response.status_code} {response.content[:500]}")
+
+    post(0)
+    with CaptureQueriesContext(connection) as captured:
+        post(1)
+    statements = list(captured.captured_queries)  # read now: later requests reset the log
+    timings = []
+    for n in range(2, 2 + PROFILE_REQUESTS):
+        began = time.perf_counter()
+        post(n)
+        timings.append((time.perf_counter() - began) * 1000)
+    profile = cProfile.Profile()
+    profile.enable()
+    for n in range(2 + PROFILE_REQUESTS, 2 + 2 * PROFILE_REQUESTS):
+        post(n)
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    own = []
+    for (filename, line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.items():
+        path = Path(filename)
+        if ROOT in path.parents and not {".venv", "bench"} & set(path.relative_to(ROOT).parts):
+            own.append((cumulative, f"{path.relative_to(ROOT)}:{line} {name}"))
+    own.sort(reverse=True)
+    return {
+        "count": len(statements),
+        "sql": [query["sql"] for query in statements],
+        "sql_ms": sum(float(query["time"]) for query in statements) * 1000,
+        "ms": statistics.median(timings),
+        "own": [(ms * 1000 / PROFILE_REQUESTS, where) for ms, where in own[:PROFILE_TOP]],
+    }
+
+
+def import_rows(count: int, points, matters) -> list[dict]:
+    """``count`` closed 12345 work orders of last year, at the demo cells' points jittered by
+    up to ~50 m (points near a cell's edge land in the neighbour: both are valid)."""
+    rng = random.Random(7)  # noqa: S311 -- reproducible benchmark input
+    year = datetime.now(UTC).year - 1
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    rows = []
+    for n in range(count):
+        lat, lng = points[n % len(points)]
+        reported = start + timedelta(seconds=rng.randrange(360 * 86_400))
+        rows.append(
+            {
+                "source": "hotline_12345",
+                "external_id": f"HIST-{year}-{n:07d}",
+                "matter_type": matters[n % len(matters)],
+                "description": f"历史工单{n}：占道经营",
+                "lat": lat + rng.uniform(-0.0004, 0.0004),
+                "lng": lng + rng.uniform(-0.0004, 0.0004),
+                "address": f"应天大街{n % 500}号",
+                "reported_at": reported.isoformat(),
+                "closed_at": (reported + timedelta(hours=rng.randrange(1, 72))).isoformat(),
+                "result": "已劝离，恢复通行",
+            }
+        )
+    return rows
+
+
+def import_measure(count: int) -> dict:
+    """cases_import of ``count`` generated rows: the rate, and the checks that make it count
+    (every row created, numbers gap-free per street and year, a sample of histories intact)."""
+    from django.db.models import Count, Max
+
+    from enforcement.events import history_verify
+    from enforcement.imports import cases_import
+    from enforcement.models import Case
+
+    rows = import_rows(count, demo_points(), matter_codes())
+    report = cases_import(iter(rows))
+    again = cases_import(iter(rows[:5_000]))
+    imported = Case.objects.filter(external_id__startswith="HIST-")
+    groups = imported.values("street", "year").annotate(n=Count("pk"), top=Max("sequence"))
+    gap_free = all(group["n"] == group["top"] for group in groups)
+    sample = imported.order_by("?")[:200]
+    broken = history_verify(cases=Case.objects.filter(pk__in=[case.pk for case in sample]))
+    return {
+        "rows": count,
+        "created": report.created,
+        "errors": [str(error) for error in report.errors[:5]],
+        "error_count": len(report.errors),
+        "seconds": report.seconds,
+        "rate": report.rate,
+        "reimport_skipped": again.skipped,
+        "reimport_seconds": again.seconds,
+        "gap_free": gap_free,
+        "history": "intact" if broken is None else str(broken),
+    }
+
+
+# --- report ---
+
+
+def verdict(ok: bool) -> str:
+    return "meets" if ok else "**MISSES**"
+
+
+def section_write(lines: list[str]) -> None:
+    section = "\n".join([MARK_BEGIN, *lines, MARK_END])
+    print(section)
+    doc = ROOT / "docs" / "PERFORMANCE.md"
+    text = (
+        doc.read_text()
+        if doc.exists()
+        else "# Performance\n\nFigures measured by the scripts in `bench/`.\n"
+    )
+    if MARK_BEGIN in text:
+        text = re.sub(
+            re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END),
+            lambda _m: section,
+            text,
+            flags=re.S,
+        )
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    doc.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured, per endpoint")
+    # gthread keeps connections alive and overlaps one request's database waits with another's
+    # Python: on this 2-core machine it served about twice the requests of 2 or 3 sync workers.
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--import-rows", type=int, default=IMPORT_ROWS)
+    parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
+    parser.add_argument("--no-docs", action="store_true", help="print only")
+    args = parser.parse_args()
+    command = ".venv/bin/python bench/api_intake.py" + (
+        "" if sys.argv[1:] == [] else " " + " ".join(sys.argv[1:])
+    )
+
+    bench_started = time.perf_counter()
+    process = None
+    try:
+        database_recreate()
+        import django
+
+        django.setup()
+        from django.db import connection
+
+        auth = api_key_make()
+        process, port, _log = gunicorn_start(
+            workers=args.workers, worker_class=args.worker_class, threads=args.threads
+        )
+        print(f"setup: {time.perf_counter() - bench_started:.1f} s, port {port}", flush=True)
+        runs = {}
+        for label, path, body in (
+            ("intake", INTAKE_PATH, intake_body),
+            ("minimal", MINIMAL_PATH, minimal_body),
+        ):
+            runs[label] = load_run(
+                port=port, path=path, auth=auth, body=body, seconds=args.seconds, label=label
+            )
+            print(f"{label}: {summary(runs[label])}", flush=True)
+            for sample in runs[label]["samples"]:
+                print(f"  {sample}", flush=True)
+        gunicorn_stop(process)
+        queries = intake_profile(auth)
+        print(
+            f"one intake in process: {queries['ms']:.1f} ms, {queries['count']} statements "
+            f"taking {queries['sql_ms']:.1f} ms:"
+        )
+        for sql in queries["sql"]:
+            print(f"  {sql[:160]}")
+        print("project functions, cumulative ms per intake (under cProfile):")
+        for ms, where in queries["own"]:
+            print(f"  {ms:7.2f}  {where}")
+        imported = import_measure(args.import_rows)
+        print(f"import: {imported}", flush=True)
+        server_version = connection.cursor().connection.info.server_version
+    finally:
+        gunicorn_stop(process)
+        try:
+            redis_clean()
+        finally:
+            if not args.keep_db:
+                database_drop()
+    total_s = time.perf_counter() - bench_started
+
+    lines = report_lines(
+        command=command,
+        args=args,
+        runs=runs,
+        queries=queries,
+        imported=imported,
+        server_version=server_version,
+        total_s=total_s,
+    )
+    if args.no_docs:
+        print("\n".join(lines))
+    else:
+        section_write(lines)
+
+
+def summary(run: dict) -> str:
+    return (
+        f"{run['rate']:,.0f} requests/s, p50 {run['p50']:.1f} ms, p95 {run['p95']:.1f} ms, "
+        f"p99 {run['p99']:.1f} ms, {run['errors']} errors {run['statuses']}"
+    )
+
+
+def report_lines(*, command, args, runs, queries, imported, server_version, total_s) -> list[str]:
+    import django
+
+    pg = f"{server_version // 10000}.{server_version % 10000}"
+    intake, minimal = runs["intake"], runs["minimal"]
+    ratio = intake["rate"] / minimal["rate"] if minimal["rate"] else 0.0
+    server = f"{args.workers} {args.worker_class} workers" + (
+        f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
+    import_ok = (
+        imported["rate"] >= IMPORT_MIN_RATE
+        and imported["created"] == imported["rows"]
+        and imported["gap_free"]
+        and imported["history"] == "intact"
+    )
+    lines = [
+        "## REST intake and bulk import (`bench/api_intake.py`)",
+        "",
+        f"Command: `{command}` (about {total_s / 60:.0f} minutes; it creates, migrates, seeds "
+        f"and drops its own database `{DB_NAME}`).",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, Django {django.__version__}, PostgreSQL {pg} on "
+        f"127.0.0.1; gunicorn ({server}, `--preload`, DEBUG off, persistent connections) and "
+        f"the {CLIENTS} client threads on the same machine; measured {time.strftime('%Y-%m-%d')}.",
+        "",
+        f"Load: {CLIENTS} concurrent clients (threads of one process, each with its own "
+        "keep-alive connection where the server keeps it) post back to back for "
+        f"{WARMUP_S:g} s of warm-up and {args.seconds:g} s measured, authenticated with an "
+        "integration API key (`Authorization: Api-Key …`). The intake posts a 12345 work order "
+        "(unique `external_id`) at the representative point of one of the demo's cells, "
+        "round-robin over cells and matter types; the minimal endpoint (`bench/api_urls.py`) "
+        "is a DRF CreateAPIView inserting one notification. Every answer but 201 is an error.",
+        "",
+        "| endpoint | requests/s | p50 | p95 | p99 | max | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run, name in ((intake, f"`POST {INTAKE_PATH}`"), (minimal, f"`POST {MINIMAL_PATH}`")):
+        lines.append(
+            f"| {name} | {run['rate']:,.0f} | {run['p50']:.1f} ms | {run['p95']:.1f} ms | "
+            f"{run['p99']:.1f} ms | {run['max']:.1f} ms | {run['errors']:,} of "
+            f"{run['requests']:,} |"
+        )
+    lines += [
+        "",
+        f"One intake request, in process through the test Client (DEBUG off): "
+        f"{queries['ms']:.1f} ms (median of {PROFILE_REQUESTS}); {queries['count']} SQL "
+        f"statements, {queries['sql_ms']:.1f} ms of it in the database round trips. The "
+        "project's functions it spends the most in (cumulative, per request, under cProfile, "
+        "which slows Python down):",
+        "",
+        "| function | ms per intake |",
+        "| --- | ---: |",
+        *[f"| `{where}` | {ms:.2f} |" for ms, where in queries["own"]],
+        "",
+        f"Bulk import: `cases_import` of {imported['rows']:,} generated closed work orders of "
+        "last year (points jittered around the cells' representative points), chunks of "
+        f"5,000: {imported['created']:,} created in {imported['seconds']:.2f} s, "
+        f"{imported['error_count']:,} refused; numbers gap-free per street and year: "
+        f"{'yes' if imported['gap_free'] else 'NO'}; history of 200 random imported cases: "
+        f"{imported['history']}; importing the first 5,000 again skipped "
+        f"{imported['reimport_skipped']:,} in {imported['reimport_seconds']:.2f} s.",
+        "",
+        "### Targets",
+        "",
+        "| target | measured | verdict |",
+        "| --- | --- | --- |",
+        f"| intake ≥ {RATIO_MIN:g}× the minimal endpoint's requests/s | "
+        f"{intake['rate']:,.0f} / {minimal['rate']:,.0f} = {ratio:.2f}× | "
+        f"{verdict(ratio >= RATIO_MIN)} |",
+        f"| intake p99 ≤ {P99_MAX_MS:g} ms | {intake['p99']:.1f} ms | "
+        f"{verdict(intake['p99'] <= P99_MAX_MS)} |",
+        f"| no errors | intake {intake['errors']:,}, minimal {minimal['errors']:,} | "
+        f"{verdict(intake['errors'] == minimal['errors'] == 0)} |",
+        f"| bulk import ≥ {IMPORT_MIN_RATE:,.0f} cases/s | {imported['rate']:,.0f} cases/s | "
+        f"{verdict(import_ok)} |",
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Open311 GeoReport v2 over HTTP, under /open311/v2/ (wiki.open311.org/GeoReport_v2): the
+formats, who is asking, and the spec's error bodies. The mapping is enforcement.open311.
+
+- ``services.{json|xml}``, ``services/{code}.{json|xml}``: public.
+- ``requests.{json|xml}`` GET, ``requests/{id}.{json|xml}``: the reader is the account of the
+  ``api_key`` query parameter (an integration's key sees the cases it filed, a department's key
+  the cases called to it) or else the signed-in account (the cases enforcement.permissions lets
+  it see). **Deviation from the spec**, which lets anybody read every request without a key:
+  an anonymous reader gets 403. What residents report is their neighbourhood's problems (a
+  neighbour's noise, a stall at a door, a building site), often recognisable to whoever lives
+  there; they are not published.
+- ``requests.{json|xml}`` POST: with an integration's ``api_key`` (403 without one, or with a
+  department's), form-encoded as the spec says.
+
+Plain Django views, not DRF: Open311 has its own formats and error body, which DRF's content
+negotiation and the API's problem+json handler would only have to be kept away from. Every
+failure is the spec's ``errors`` body with 400, 403, 404 (or 405 for a wrong method); an
+unexpected exception is logged and answered as the spec's "general service error" (400), never
+a 500 page.
+
+JSON and XML follow the spec's examples: XML ``<?xml …?>`` then ``services``/``service``,
+``service_definition``, ``service_requests``/``request``, ``errors``/``error``; the JSON is the
+same data (arrays for lists, null for an empty field). UTF-8 throughout, Chinese as is."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import wraps
+from xml.etree import ElementTree as ET
+
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from enforcement.api_keys import AUTH_SCHEME, HEADER_NAME, api_key_authenticate
+from enforcement.open311 import (
+    COMMON_PARAMETERS,
+    REQUEST_CREATE_PARAMETERS,
+    REQUEST_LIST_PARAMETERS,
+    Open311Error,
+    open311_request_create,
+    open311_request_get,
+    open311_request_list,
+    open311_request_query_parse,
+    open311_service_get,
+    open311_service_list,
+    parameters_check,
+)
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES = {
+    "json": "application/json; charset=utf-8",
+    "xml": "text/xml; charset=utf-8",
+}
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+# Characters XML 1.0 cannot carry at all (ElementTree writes them as they are, making the whole
+# document unreadable): dropped from text.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# The element of one item of each list (the spec's "⇊" / "↴" pairs).
+_ITEM_TAGS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+}
+
+
+def _xml_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _XML_FORBIDDEN.sub("", str(value))
+
+
+def _xml_fill(element: ET.Element, value) -> None:
+    if isinstance(value, dict):
+        for name, child in value.items():
+            _xml_fill(ET.SubElement(element, name), child)
+    elif isinstance(value, list):
+        for item in value:
+            _xml_fill(ET.SubElement(element, _ITEM_TAGS[element.tag]), item)
+    else:
+        element.text = _xml_text(value)
+
+
+def open311_render(data, *, root: str, fmt: str, status: int = 200) -> HttpResponse:
+    """``data`` (a list of items, or one object) as the spec's JSON, or as XML under ``root``."""
+    if fmt == "json":
+        body = json.dumps(data, ensure_ascii=False)
+    else:
+        element = ET.Element(root)
+        _xml_fill(element, data)
+        body = XML_DECLARATION + ET.tostring(element, encoding="unicode")
+    return HttpResponse(body.encode("utf-8"), status=status, content_type=CONTENT_TYPES[fmt])
+
+
+def _error_response(error: Open311Error, fmt: str) -> HttpResponse:
+    return open311_render(error.errors, root="errors", fmt=fmt, status=error.status)
+
+
+def open311_endpoint(*methods: str):
+    """The frame of every endpoint: the method check, and any failure as the spec's error body
+    in the requested format (XML, the spec's required one, when the format is unknown)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, fmt: str = "xml", **kwargs):
+            fmt = fmt if fmt in CONTENT_TYPES else "xml"
+            if request.method not in methods:
+                error = Open311Error(
+                    405, _("Method %(method)s is not allowed here.") % {"method": request.method}
+                )
+                response = _error_response(error, fmt)
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as error:
+                return _error_response(error, fmt)
+            except Http404:
+                return _error_response(Open311Error(404, _("Not found.")), fmt)
+            except Exception:
+                # The spec's "400 - General service error": a client of a civic-issue API gets
+                # its error body, never our 500 page; the failure is logged for us to fix.
+                logger.exception("Open311 %s %s failed", request.method, request.path)
+                error = Open311Error(400, _("General service error: the request failed."))
+                return _error_response(error, fmt)
+
+        return wrapper
+
+    return decorate
+
+
+def _raw_key(request) -> str:
+    """The ``api_key`` parameter (the spec's; of the form body for a POST), else the key of an
+    ``Authorization: Api-Key …`` or ``X-Api-Key`` header, as /api/v1 takes it (a header stays out
+    of access logs, a query string does not)."""
+    raw = request.POST.get("api_key") if request.method == "POST" else None
+    raw = raw or request.GET.get("api_key")
+    if not raw:
+        scheme, _space, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == AUTH_SCHEME.lower():
+            raw = credentials
+        else:
+            raw = request.headers.get(HEADER_NAME, "")
+    return raw.strip()
+
+
+def _reader(request):
+    """The account reading requests: the api_key's, else the signed-in one. Raises
+    Open311Error 403 for a wrong key or nobody."""
+    raw = _raw_key(request)
+    if raw:
+        key = api_key_authenticate(raw)
+        if key is None:
+            raise Open311Error(403, _("Invalid api_key."))
+        return key.user
+    if request.user.is_authenticated:
+        return request.user
+    raise Open311Error(
+        403, _("An api_key or a signed-in account is required: requests are not public.")
+    )
+
+
+@open311_endpoint("GET")
+def service_list_view(request, *, fmt: str):
+    parameters_check(request.GET, COMMON_PARAMETERS)
+    return open311_render(open311_service_list(), root="services", fmt=fmt)
+
+
+@open311_endpoint("GET")
+def service_definition_view(request, code: str, *, fmt: str):
+    parameters_check(request.GET, COMMON_PARAMETERS)
+    return open311_render(open311_service_get(code=code), root="service_definition", fmt=fmt)
+
+
+# No CSRF token: a POST is authorised by its api_key alone, never by the session cookie, so a
+# forged cross-site POST carries nothing that would let it in.
+@csrf_exempt
+@open311_endpoint("GET", "POST")
+def request_list_view(request, *, fmt: str):
+    if request.method == "POST":
+        return _request_create(request, fmt=fmt)
+    parameters_check(request.GET, REQUEST_LIST_PARAMETERS)
+    user = _reader(request)
+    query = open311_request_query_parse(request.GET)
+    return open311_render(
+        open311_request_list(user=user, query=query), root="service_requests", fmt=fmt
+    )
+
+
+def _request_create(request, *, fmt: str):
+    parameters_check(request.GET, COMMON_PARAMETERS)
+    parameters_check(request.POST, REQUEST_CREATE_PARAMETERS, attributes=True)
+    raw = _raw_key(request)
+    if not raw:
+        raise Open311Error(403, _("api_key is required to file a request."))
+    key = api_key_authenticate(raw)
+    if key is None:
+        raise Open311Error(403, _("Invalid api_key."))
+    created = open311_request_create(key=key, data=request.POST)
+    return open311_render([created], root="service_requests", fmt=fmt, status=201)
+
+
+@open311_endpoint("GET")
+def request_detail_view(request, number: str, *, fmt: str):
+    parameters_check(request.GET, COMMON_PARAMETERS)
+    user = _reader(request)
+    found = open311_request_get(user=user, number=number)
+    return open311_render([found], root="service_requests", fmt=fmt)
+
+
+@open311_endpoint("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+def not_found_view(request, *, fmt: str):
+    raise Open311Error(
+        404,
+        _("No such resource: GeoReport v2 has services and requests, as .json or .xml."),
+    )

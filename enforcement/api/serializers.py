@@ -1,0 +1,279 @@
+"""What the case API reads and writes. Output serializers render rows; each transition has its
+own input serializer, which only parses: the rules are the workflow's."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from enforcement.choices import CaseSource, DispatchTarget, HandlingMode, Severity
+from enforcement.models import (
+    Case,
+    CaseEvent,
+    DepartmentCall,
+    Evidence,
+    Supervision,
+    Timer,
+)
+
+# --- output ---
+
+
+class CallSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="case.number", read_only=True)
+    department = serializers.CharField(source="department.code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    power_item = serializers.CharField(
+        source="power_item.code", read_only=True, default=None, allow_null=True
+    )
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = DepartmentCall
+        fields = [
+            "id",
+            "case",
+            "department",
+            "department_name",
+            "power_item",
+            "status",
+            "status_label",
+            "version",
+            "called_at",
+            "reported_in_at",
+            "completed_at",
+            "result",
+            "return_reason",
+        ]
+
+
+class TimerSerializer(serializers.ModelSerializer):
+    call = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    supervision = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Timer
+        fields = [
+            "stage",
+            "state",
+            "call",
+            "supervision",
+            "started_at",
+            "warn_at",
+            "due_at",
+            "warned_at",
+            "fired_at",
+            "ended_at",
+        ]
+
+
+class SupervisionSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="case.number", read_only=True)
+    call = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    department = serializers.CharField(
+        source="call.department.code", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Supervision
+        fields = [
+            "id",
+            "case",
+            "call",
+            "department",
+            "stage",
+            "level",
+            "addressee_label",
+            "state",
+            "opened_at",
+            "answered_at",
+            "response",
+        ]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case in a list. The reporter's phone number is always masked here; the whole number
+    is read through ``reveal-phone`` (recorded)."""
+
+    street = serializers.CharField(source="street.code", read_only=True)
+    street_name = serializers.CharField(source="street.name", read_only=True)
+    cell = serializers.CharField(source="cell.code", read_only=True, default=None, allow_null=True)
+    matter_type = serializers.CharField(source="matter_type.code", read_only=True)
+    matter_type_name = serializers.CharField(source="matter_type.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    team = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
+    officer = serializers.CharField(
+        source="officer.user.username", read_only=True, default=None, allow_null=True
+    )
+    likely_duplicate_of = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    reporter_phone = serializers.CharField(source="reporter_phone_masked", read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "status",
+            "status_label",
+            "version",
+            "source",
+            "external_id",
+            "matter_type",
+            "matter_type_name",
+            "severity",
+            "handling_mode",
+            "description",
+            "lat",
+            "lng",
+            "address",
+            "street",
+            "street_name",
+            "cell",
+            "dispatch_target",
+            "team",
+            "officer",
+            "likely_duplicate_of",
+            "merged_into",
+            "reopen_count",
+            "reporter_phone",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """A case with its clocks, supervisions and department calls."""
+
+    timers = TimerSerializer(many=True, read_only=True)
+    supervisions = SupervisionSerializer(many=True, read_only=True)
+    calls = CallSerializer(many=True, read_only=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "timers", "supervisions", "calls"]
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "sequence",
+            "kind",
+            "actor",
+            "at",
+            "from_status",
+            "to_status",
+            "data",
+            "previous_hash",
+            "hash",
+        ]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evidence
+        fields = ["id", "kind", "content_type", "size", "sha256", "uploaded_at"]
+
+
+class PhoneSerializer(serializers.Serializer):
+    reporter_phone = serializers.CharField()
+
+
+# --- input ---
+
+LAT = {"min_value": -90.0, "max_value": 90.0}
+LNG = {"min_value": -180.0, "max_value": 180.0}
+
+
+class CaseIntakeInputSerializer(serializers.Serializer):
+    """A new case from any source. An integration's API key files cases as its own source."""
+
+    source = serializers.ChoiceField(choices=CaseSource.choices, required=False)
+    matter_type = serializers.CharField(max_length=20, help_text=_("matter type code"))
+    description = serializers.CharField(max_length=4000)
+    lat = serializers.FloatField(**LAT)
+    lng = serializers.FloatField(**LNG)
+    external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    reporter_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    street = serializers.CharField(
+        max_length=12, required=False, help_text=_("street code, for a point outside the net")
+    )
+
+
+class EmptyInputSerializer(serializers.Serializer):
+    """A transition that takes nothing but the case (and its If-Match)."""
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class DispatchInputSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(
+        choices=[
+            (DispatchTarget.TEAM, DispatchTarget.TEAM.label),
+            (DispatchTarget.GRID, DispatchTarget.GRID.label),
+        ]
+    )
+    team = serializers.IntegerField(required=False, min_value=1, help_text=_("team id"))
+    officer = serializers.CharField(
+        required=False, max_length=150, help_text=_("username of an officer of the team")
+    )
+
+
+class ArriveInputSerializer(serializers.Serializer):
+    lat = serializers.FloatField(**LAT)
+    lng = serializers.FloatField(**LNG)
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    result = serializers.CharField(max_length=4000)
+    handling_mode = serializers.ChoiceField(choices=HandlingMode.choices)
+
+
+class VerifyInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=100)
+    reason = serializers.CharField(max_length=2000)
+    goods_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+
+class SuspendInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    approved_by = serializers.CharField(max_length=150, help_text=_("username of the approver"))
+
+
+class WhistleInputSerializer(serializers.Serializer):
+    power_items = serializers.ListField(
+        child=serializers.CharField(max_length=30),
+        min_length=1,
+        max_length=20,
+        help_text=_("codes of the power items whose departments are called"),
+    )
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class CallResultInputSerializer(serializers.Serializer):
+    result = serializers.CharField(max_length=4000)
+
+
+class SupervisionRespondInputSerializer(serializers.Serializer):
+    response = serializers.CharField(max_length=4000)

@@ -1,0 +1,566 @@
+"""The case API: viewsets for reading, one POST per transition, each calling one workflow
+function. Visibility (404 for a case you may not see) comes from the selectors, the right to
+act from enforcement.permissions; both are applied here once, in the base class, so that no
+endpoint can forget them."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.api import (
+    Conflict,
+    PayloadTooLarge,
+    PreconditionFailed,
+    etag_for,
+    if_match_version,
+)
+from core.idempotency import IdempotentPostMixin
+from enforcement import workflow
+from enforcement.api import serializers as s
+from enforcement.choices import SupervisionState
+from enforcement.evidence import evidence_attach
+from enforcement.filtersets import CallFilterSet, CaseFilterSet, SupervisionFilterSet
+from enforcement.models import MatterType, Officer, Team
+from enforcement.permissions import action_allowed, call_answer_allowed, integration_source
+from enforcement.selectors import call_list, case_get, case_list, supervision_list
+from enforcement.services import case_intake, case_reporter_phone_reveal
+from enforcement.timers import supervision_answer
+from grids.models import Region
+from powers.models import PowerItem
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag of the case (or call) as last read; 412 when stale, 428 when missing.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string; a retry with the same key and body returns the first "
+    "response and changes nothing (kept 24 hours); the same key with another body is a 422.",
+)
+
+
+def _case_schema(serializer_class):
+    return extend_schema(
+        request=serializer_class,
+        responses=s.CaseDetailSerializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+    )
+
+
+def _call_schema(serializer_class):
+    return extend_schema(
+        request=serializer_class, responses=s.CallSerializer, parameters=[IF_MATCH, IDEMPOTENCY_KEY]
+    )
+
+
+class CasePagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("-created_at", "-id")
+
+
+class EventPagination(CursorPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = ("sequence",)
+
+
+class CallPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("-called_at", "-id")
+
+
+class SupervisionPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("-opened_at", "-id")
+
+
+class WorkflowAPIMixin(IdempotentPostMixin):
+    """Maps the workflow's refusals to HTTP: a transition not allowed from the case's status
+    is 409, a lost compare-and-set (stale If-Match) 412, bad input 400, an oversize file 413."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, workflow.TransitionNotAllowed):
+            exc = Conflict(str(exc))
+        elif isinstance(exc, workflow.CaseConflict):
+            exc = PreconditionFailed(str(exc))
+        elif isinstance(exc, workflow.TooLarge):
+            exc = PayloadTooLarge(str(exc))
+        elif isinstance(exc, workflow.InvalidInput):
+            exc = ValidationError({"detail": [str(exc)]})
+        elif isinstance(exc, DjangoValidationError):
+            exc = ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            )
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = PermissionDenied(str(exc))
+        return super().handle_exception(exc)
+
+    def action_require(self, name: str) -> None:
+        if not action_allowed(self.request.user, name):
+            raise PermissionDenied(_("Your role may not do this."))
+
+    def input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def _user_by_username(username: str, field: str):
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise ValidationError({field: [_("No such user.")]})
+    return user
+
+
+class CaseViewSet(
+    WorkflowAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Cases (案件). ``POST /cases/`` files a new case (intake); every other change is a POST to
+    the case's transition, with ``If-Match`` set to the ETag of the case."""
+
+    lookup_field = "number"
+    lookup_value_regex = r"[^/]+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CaseFilterSet
+    pagination_class = CasePagination
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return case_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return s.CaseDetailSerializer if self.action != "list" else s.CaseSerializer
+
+    def get_object(self):
+        case = case_get(user=self.request.user, number=self.kwargs["number"])
+        self.check_object_permissions(self.request, case)
+        return case
+
+    def _case_response(self, case, *, status_code=status.HTTP_200_OK, headers=None):
+        case = case_get(user=self.request.user, number=case.number) if headers is None else case
+        body = s.CaseDetailSerializer(case, context=self.get_serializer_context()).data
+        response = Response(body, status=status_code, headers=headers or {})
+        response["ETag"] = etag_for(case.version)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        response = self._case_response(case, headers={})
+        if request.headers.get("If-None-Match") == response["ETag"]:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]})
+        return response
+
+    @extend_schema(
+        request=s.CaseIntakeInputSerializer,
+        responses={201: s.CaseDetailSerializer, 200: s.CaseDetailSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request, *args, **kwargs):
+        """Intake (受理登记). An outside system's work order sent twice (same source and
+        ``external_id``) returns the first case with 200."""
+        user = request.user
+        data = self.input(s.CaseIntakeInputSerializer)
+        source = integration_source(user)
+        if source:
+            if data.get("source", source) != source:
+                raise ValidationError(
+                    {"source": [_("This API key files cases as %(source)s.") % {"source": source}]}
+                )
+        elif not action_allowed(user, "intake"):
+            raise PermissionDenied(_("Your role may not do this."))
+        elif "source" not in data:
+            raise ValidationError({"source": [_("This field is required.")]})
+        matter_type = MatterType.objects.filter(code=data["matter_type"]).first()
+        if matter_type is None:
+            raise ValidationError({"matter_type": [_("Unknown matter type.")]})
+        street = None
+        if data.get("street"):
+            street = Region.objects.filter(code=data["street"]).first()
+            if street is None:
+                raise ValidationError({"street": [_("Unknown street.")]})
+        intake = case_intake(
+            source=source or data["source"],
+            matter_type=matter_type,
+            description=data["description"],
+            lat=data["lat"],
+            lng=data["lng"],
+            external_id=data.get("external_id", ""),
+            street=street,
+            address=data.get("address", ""),
+            severity=data.get("severity"),
+            reporter_name=data.get("reporter_name", ""),
+            reporter_phone=data.get("reporter_phone", ""),
+            actor=user,
+        )
+        case = intake.case
+        body = s.CaseDetailSerializer(case, context=self.get_serializer_context()).data
+        response = Response(
+            body,
+            status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK,
+            headers={"Location": f"/api/v1/cases/{case.number}/"},
+        )
+        response["ETag"] = etag_for(case.version)
+        return response
+
+    @extend_schema(responses=s.CaseEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=EventPagination, filter_backends=[])
+    def events(self, request, number=None):
+        """The case's hash-chained history, oldest first."""
+        case = self.get_object()
+        page = self.paginate_queryset(case.events.select_related("actor").order_by("sequence"))
+        return self.get_paginated_response(s.CaseEventSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=s.PhoneSerializer, parameters=[IDEMPOTENCY_KEY])
+    @action(detail=True, methods=["post"], url_path="reveal-phone", filter_backends=[])
+    def reveal_phone(self, request, number=None):
+        """The reporter's phone number whole, for holders of the right; recorded in the history."""
+        case = self.get_object()
+        phone = case_reporter_phone_reveal(case=case, user=request.user)
+        return Response({"reporter_phone": phone})
+
+    @extend_schema(
+        request={"multipart/form-data": s.EvidenceInputSerializer},
+        responses={201: s.EvidenceSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def evidence(self, request, number=None):
+        """Attach a photo, video or PDF (typed by its content; size limited: 413)."""
+        case = self.get_object()
+        self.action_require("resolve")
+        upload = self.input(s.EvidenceInputSerializer)["file"]
+        evidence = evidence_attach(case=case, actor=request.user, upload=upload)
+        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+    # --- transitions ---
+
+    def _transition(self, name: str, serializer_class, run):
+        """The common shape of a transition endpoint: find the case (404), check the role
+        (403), parse the input (400), require If-Match (428), run the workflow function with
+        the expected version (409 / 412), answer the case with its new ETag."""
+        case = self.get_object()
+        self.action_require(name)
+        data = self.input(serializer_class)
+        expected = if_match_version(self.request)
+        if expected != case.version:
+            raise PreconditionFailed(
+                _("The case is at version %(version)d; reload it and try again.")
+                % {"version": case.version}
+            )
+        with transaction.atomic():
+            case = run(case, data, expected)
+        return self._case_response(case)
+
+    @_case_schema(s.EmptyInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def accept(self, request, number=None):
+        return self._transition(
+            "accept",
+            s.EmptyInputSerializer,
+            lambda case, data, v: workflow.case_accept(
+                case=case, actor=request.user, expected_version=v
+            ),
+        )
+
+    @_case_schema(s.RejectInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reject(self, request, number=None):
+        return self._transition(
+            "reject",
+            s.RejectInputSerializer,
+            lambda case, data, v: workflow.case_reject(
+                case=case, actor=request.user, reason=data["reason"], expected_version=v
+            ),
+        )
+
+    @_case_schema(s.DispatchInputSerializer)
+    # Not named dispatch: that is the method every Django view is entered by.
+    @action(
+        detail=True, methods=["post"], url_path="dispatch", url_name="dispatch", filter_backends=[]
+    )
+    def dispatch_(self, request, number=None):
+        def run(case, data, version):
+            team = officer = None
+            if data.get("team") is not None:
+                team = Team.objects.filter(pk=data["team"]).first()
+                if team is None:
+                    raise ValidationError({"team": [_("No such team.")]})
+            if data.get("officer"):
+                officer = Officer.objects.filter(user__username=data["officer"]).first()
+                if officer is None:
+                    raise ValidationError({"officer": [_("No such officer.")]})
+            return workflow.case_dispatch(
+                case=case,
+                actor=request.user,
+                target=data["target"],
+                team=team,
+                officer=officer,
+                expected_version=version,
+            )
+
+        return self._transition("dispatch", s.DispatchInputSerializer, run)
+
+    @_case_schema(s.ArriveInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def arrive(self, request, number=None):
+        return self._transition(
+            "arrive",
+            s.ArriveInputSerializer,
+            lambda case, data, v: workflow.case_arrive(
+                case=case, actor=request.user, lat=data["lat"], lng=data["lng"], expected_version=v
+            ),
+        )
+
+    @_case_schema(s.ResolveInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def resolve(self, request, number=None):
+        return self._transition(
+            "resolve",
+            s.ResolveInputSerializer,
+            lambda case, data, v: workflow.case_resolve(
+                case=case,
+                actor=request.user,
+                result=data["result"],
+                handling_mode=data["handling_mode"],
+                expected_version=v,
+            ),
+        )
+
+    @_case_schema(s.VerifyInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def verify(self, request, number=None):
+        return self._transition(
+            "verify",
+            s.VerifyInputSerializer,
+            lambda case, data, v: workflow.case_verify(
+                case=case, actor=request.user, note=data.get("note", ""), expected_version=v
+            ),
+        )
+
+    @_case_schema(s.ReasonInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reopen(self, request, number=None):
+        return self._transition(
+            "reopen",
+            s.ReasonInputSerializer,
+            lambda case, data, v: workflow.case_reopen(
+                case=case, actor=request.user, reason=data["reason"], expected_version=v
+            ),
+        )
+
+    @_case_schema(s.TransferInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def transfer(self, request, number=None):
+        return self._transition(
+            "transfer",
+            s.TransferInputSerializer,
+            lambda case, data, v: workflow.case_transfer(
+                case=case,
+                actor=request.user,
+                to=data["to"],
+                reason=data["reason"],
+                goods_value=data.get("goods_value"),
+                expected_version=v,
+            ),
+        )
+
+    @_case_schema(s.SuspendInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def suspend(self, request, number=None):
+        return self._transition(
+            "suspend",
+            s.SuspendInputSerializer,
+            lambda case, data, v: workflow.case_suspend(
+                case=case,
+                actor=request.user,
+                reason=data["reason"],
+                approved_by=_user_by_username(data["approved_by"], "approved_by"),
+                expected_version=v,
+            ),
+        )
+
+    @_case_schema(s.EmptyInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def resume(self, request, number=None):
+        return self._transition(
+            "resume",
+            s.EmptyInputSerializer,
+            lambda case, data, v: workflow.case_resume(
+                case=case, actor=request.user, expected_version=v
+            ),
+        )
+
+    @_case_schema(s.WhistleInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def whistle(self, request, number=None):
+        def run(case, data, version):
+            codes = list(dict.fromkeys(data["power_items"]))
+            items = list(PowerItem.objects.filter(code__in=codes).select_related("department"))
+            missing = sorted(set(codes) - {item.code for item in items})
+            if missing:
+                raise ValidationError(
+                    {
+                        "power_items": [
+                            _("Unknown power items: %(codes)s.") % {"codes": ", ".join(missing)}
+                        ]
+                    }
+                )
+            return workflow.case_whistle(
+                case=case, actor=request.user, items=items, expected_version=version
+            )
+
+        return self._transition("whistle", s.WhistleInputSerializer, run)
+
+
+class CallViewSet(WorkflowAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Department calls (吹哨): a department's inbox. A department answers only its own calls,
+    each answer with ``If-Match`` set to the call's ETag."""
+
+    serializer_class = s.CallSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CallFilterSet
+    pagination_class = CallPagination
+
+    def get_queryset(self):
+        return call_list(user=self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        call = self.get_object()
+        response = Response(self.get_serializer(call).data)
+        response["ETag"] = etag_for(call.version)
+        return response
+
+    def _answer(self, serializer_class, run):
+        call = self.get_object()
+        if not call_answer_allowed(self.request.user, call):
+            raise PermissionDenied(_("Only the called department answers its call."))
+        data = self.input(serializer_class)
+        expected = if_match_version(self.request)
+        if expected != call.version:
+            raise PreconditionFailed(
+                _("The call is at version %(version)d; reload it and try again.")
+                % {"version": call.version}
+            )
+        with transaction.atomic():
+            call = run(call, data, expected)
+        call = self.get_queryset().get(pk=call.pk)
+        response = Response(s.CallSerializer(call).data)
+        response["ETag"] = etag_for(call.version)
+        return response
+
+    @_call_schema(s.EmptyInputSerializer)
+    @action(detail=True, methods=["post"], url_path="report-in", filter_backends=[])
+    def report_in(self, request, pk=None):
+        return self._answer(
+            s.EmptyInputSerializer,
+            lambda call, data, v: workflow.call_report_in(
+                call=call, actor=request.user, expected_version=v
+            ),
+        )
+
+    @_call_schema(s.EmptyInputSerializer)
+    @action(detail=True, methods=["post"], url_path="accept", filter_backends=[])
+    def accept(self, request, pk=None):
+        return self._answer(
+            s.EmptyInputSerializer,
+            lambda call, data, v: workflow.call_accept(
+                call=call, actor=request.user, expected_version=v
+            ),
+        )
+
+    @_call_schema(s.CallResultInputSerializer)
+    @action(detail=True, methods=["post"], url_path="complete", filter_backends=[])
+    def complete(self, request, pk=None):
+        return self._answer(
+            s.CallResultInputSerializer,
+            lambda call, data, v: workflow.call_complete(
+                call=call, actor=request.user, result=data["result"], expected_version=v
+            ),
+        )
+
+    @_call_schema(s.ReasonInputSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return", filter_backends=[])
+    def return_(self, request, pk=None):
+        return self._answer(
+            s.ReasonInputSerializer,
+            lambda call, data, v: workflow.call_return(
+                call=call, actor=request.user, reason=data["reason"], expected_version=v
+            ),
+        )
+
+
+class SupervisionViewSet(WorkflowAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Supervisions (督办单) of the cases you may see; the addressee answers with ``respond``."""
+
+    serializer_class = s.SupervisionSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SupervisionFilterSet
+    pagination_class = SupervisionPagination
+
+    def get_queryset(self):
+        return supervision_list(user=self.request.user)
+
+    @extend_schema(
+        request=s.SupervisionRespondInputSerializer,
+        responses={
+            200: s.SupervisionSerializer,
+            409: OpenApiResponse(description="The supervision is no longer open."),
+        },
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def respond(self, request, pk=None):
+        supervision = self.get_object()
+        self.action_require("supervision_respond")
+        if (
+            supervision.call_id
+            and not call_answer_allowed(request.user, supervision.call)
+            and not action_allowed(request.user, "dispatch")
+        ):
+            raise PermissionDenied(_("Only the supervised department answers."))
+        data = self.input(s.SupervisionRespondInputSerializer)
+        if supervision.state != SupervisionState.OPEN:
+            raise Conflict(
+                _("This supervision is %(state)s and can no longer be answered.")
+                % {"state": supervision.get_state_display()}
+            )
+        try:
+            supervision = supervision_answer(
+                supervision=supervision, actor=request.user, response=data["response"]
+            )
+        except ValueError as exc:
+            raise ValidationError({"response": [str(exc)]}) from None
+        if supervision.state != SupervisionState.ANSWERED:  # escalated meanwhile
+            raise Conflict(
+                _("This supervision is %(state)s and can no longer be answered.")
+                % {"state": supervision.get_state_display()}
+            )
+        return Response(s.SupervisionSerializer(self.get_queryset().get(pk=supervision.pk)).data)

@@ -1,0 +1,95 @@
+"""The filters of the case, call and supervision lists, shared by the API and the HTML lists.
+Applied after the permission filter (enforcement.permissions); unknown parameters are an error
+(core.filtersets.StrictFilterSet)."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.filtersets import IsoDateTimeFilter, StrictFilterSet
+from enforcement.choices import (
+    CallStatus,
+    CaseSource,
+    CaseStatus,
+    Severity,
+    SupervisionState,
+    TimerState,
+)
+from enforcement.models import Case, DepartmentCall, Supervision, Timer
+
+LIVE_TIMER_STATES = (TimerState.PENDING, TimerState.WARNED)
+
+
+class CaseFilterSet(StrictFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    street = django_filters.CharFilter(field_name="street__code", label=_("street code"))
+    cell = django_filters.CharFilter(field_name="cell__code", label=_("grid cell code"))
+    matter_type = django_filters.CharFilter(
+        field_name="matter_type__code", label=_("matter type code")
+    )
+    source = django_filters.ChoiceFilter(choices=CaseSource.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=_("has a running clock past its deadline")
+    )
+    reported_after = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("reported at or after")
+    )
+    reported_before = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("reported before")
+    )
+    updated_after = IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("changed at or after")
+    )
+    updated_before = IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="lt", label=_("changed before")
+    )
+    assignee = django_filters.CharFilter(
+        field_name="officer__user__username", label=_("username of the assigned officer")
+    )
+    team = django_filters.NumberFilter(field_name="team_id", label=_("team id"))
+    department = django_filters.CharFilter(
+        method="filter_department", label=_("code of a department called to the case")
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Exists(
+            Timer.objects.filter(
+                case=OuterRef("pk"), state__in=LIVE_TIMER_STATES, due_at__lt=timezone.now()
+            )
+        )
+        return queryset.filter(overdue if value else ~overdue)
+
+    def filter_department(self, queryset, name, value):
+        return queryset.filter(
+            Exists(DepartmentCall.objects.filter(case=OuterRef("pk"), department__code=value))
+        )
+
+
+class CallFilterSet(StrictFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CallStatus.choices)
+    department = django_filters.CharFilter(
+        field_name="department__code", label=_("department code")
+    )
+    case = django_filters.CharFilter(field_name="case__number", label=_("case number"))
+    called_after = IsoDateTimeFilter(field_name="called_at", lookup_expr="gte")
+    called_before = IsoDateTimeFilter(field_name="called_at", lookup_expr="lt")
+
+    class Meta:
+        model = DepartmentCall
+        fields: list[str] = []
+
+
+class SupervisionFilterSet(StrictFilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=SupervisionState.choices)
+    level = django_filters.NumberFilter()
+    case = django_filters.CharFilter(field_name="case__number", label=_("case number"))
+
+    class Meta:
+        model = Supervision
+        fields: list[str] = []
