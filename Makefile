@@ -10,7 +10,7 @@ export PORT
 export DEBUG ?= true
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test pytest lint test-browser clean
+.PHONY: run test pytest lint test-browser test-api-schema clean
 
 # Two instances started at once on a fresh clone would both install into .venv: the lock (where
 # util-linux's flock exists) makes the second wait, then find nothing left to do.
@@ -54,6 +54,11 @@ test-browser: $(VENV)/.installed-dev
 	fi
 	$(BIN)/python manage.py translations_compile
 	$(BIN)/pytest -m browser -p no:xdist
+
+## test-api-schema: Schemathesis against the API over HTTP: gunicorn on a throw-away PostgreSQL
+## database (needs PostgreSQL on 127.0.0.1:5432, user postgres); no 5xx, responses as documented.
+test-api-schema: $(VENV)/.installed-dev
+	.ci/schemathesis
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

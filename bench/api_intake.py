@@ -407,6 +407,7 @@ def import_rows(count: int, points, matters) -> list[dict]:
 def import_measure(count: int) -> dict:
     """cases_import of ``count`` generated rows: the rate, and the checks that make it count
     (every row created, numbers gap-free per street and year, a sample of histories intact)."""
+    from django.db import connection
     from django.db.models import Count, Max
 
     from enforcement.events import history_verify
@@ -414,7 +415,13 @@ def import_measure(count: int) -> dict:
     from enforcement.models import Case
 
     rows = import_rows(count, demo_points(), matter_codes())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    cpu_before, backend_before = time.process_time(), process_cpu_seconds(backend)
     report = cases_import(iter(rows))
+    cpu = time.process_time() - cpu_before
+    backend_cpu = process_cpu_seconds(backend) - backend_before
     again = cases_import(iter(rows[:5_000]))
     imported = Case.objects.filter(external_id__startswith="HIST-")
     groups = imported.values("street", "year").annotate(n=Count("pk"), top=Max("sequence"))
@@ -428,11 +435,20 @@ def import_measure(count: int) -> dict:
         "error_count": len(report.errors),
         "seconds": report.seconds,
         "rate": report.rate,
+        "cpu_us": cpu * 1e6 / max(report.created, 1),
+        "backend_cpu_us": backend_cpu * 1e6 / max(report.created, 1),
         "reimport_skipped": again.skipped,
         "reimport_seconds": again.seconds,
         "gap_free": gap_free,
         "history": "intact" if broken is None else str(broken),
     }
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process of this machine (Linux /proc): the database
+    server's backend of this bench's connection."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- report ---
@@ -480,6 +496,7 @@ def main() -> None:
     )
 
     bench_started = time.perf_counter()
+    load_before = os.getloadavg()
     process = None
     try:
         database_recreate()
@@ -535,11 +552,20 @@ def main() -> None:
         imported=imported,
         server_version=server_version,
         total_s=total_s,
+        load=(load_before, os.getloadavg()),
     )
     if args.no_docs:
         print("\n".join(lines))
     else:
         section_write(lines)
+
+
+def _abridged(sql: str) -> str:
+    """A statement on one line, without its column lists and values."""
+    sql = re.sub(r"^SELECT .*? FROM", "SELECT … FROM", sql, count=1)
+    sql = re.sub(r"^(INSERT INTO \S+) \([^)]*\)", r"\1 (…)", sql)
+    sql = re.sub(r"VALUES \(.*\)( RETURNING|$)", r"VALUES (…)\1", sql)
+    return sql if len(sql) <= 160 else sql[:159] + "…"
 
 
 def summary(run: dict) -> str:
@@ -549,7 +575,9 @@ def summary(run: dict) -> str:
     )
 
 
-def report_lines(*, command, args, runs, queries, imported, server_version, total_s) -> list[str]:
+def report_lines(
+    *, command, args, runs, queries, imported, server_version, total_s, load
+) -> list[str]:
     import django
 
     pg = f"{server_version // 10000}.{server_version % 10000}"
@@ -567,13 +595,15 @@ def report_lines(*, command, args, runs, queries, imported, server_version, tota
     lines = [
         "## REST intake and bulk import (`bench/api_intake.py`)",
         "",
-        f"Command: `{command}` (about {total_s / 60:.0f} minutes; it creates, migrates, seeds "
-        f"and drops its own database `{DB_NAME}`).",
+        f"Command: `{command}` ({total_s:.0f} s; it creates, migrates, seeds and drops its own "
+        f"database `{DB_NAME}`).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, Django {django.__version__}, PostgreSQL {pg} on "
         f"127.0.0.1; gunicorn ({server}, `--preload`, DEBUG off, persistent connections) and "
-        f"the {CLIENTS} client threads on the same machine; measured {time.strftime('%Y-%m-%d')}.",
+        f"the {CLIENTS} client threads on the same machine; measured {time.strftime('%Y-%m-%d')}, "
+        f"with a load average (1 min) of {load[0][0]:.1f} before and {load[1][0]:.1f} after the "
+        "run: the machine is shared, and every figure below scales with what else runs on it.",
         "",
         f"Load: {CLIENTS} concurrent clients (threads of one process, each with its own "
         "keep-alive connection where the server keeps it) post back to back for "
@@ -604,13 +634,27 @@ def report_lines(*, command, args, runs, queries, imported, server_version, tota
         "| --- | ---: |",
         *[f"| `{where}` | {ms:.2f} |" for ms, where in queries["own"]],
         "",
+        "Its statements, in order (abridged):",
+        "",
+        "```sql",
+        *[_abridged(sql) for sql in queries["sql"]],
+        "```",
+        "",
         f"Bulk import: `cases_import` of {imported['rows']:,} generated closed work orders of "
         "last year (points jittered around the cells' representative points), chunks of "
         f"5,000: {imported['created']:,} created in {imported['seconds']:.2f} s, "
         f"{imported['error_count']:,} refused; numbers gap-free per street and year: "
         f"{'yes' if imported['gap_free'] else 'NO'}; history of 200 random imported cases: "
         f"{imported['history']}; importing the first 5,000 again skipped "
-        f"{imported['reimport_skipped']:,} in {imported['reimport_seconds']:.2f} s.",
+        f"{imported['reimport_skipped']:,} in {imported['reimport_seconds']:.2f} s. CPU per case "
+        f"created: {imported['cpu_us']:.0f} µs in this process (its three threads), "
+        f"{imported['backend_cpu_us']:.0f} µs in its PostgreSQL backend; they overlap only "
+        "where the machine has a core to spare.",
+        "",
+        f"Reading: the {CLIENTS} clients post back to back, so a request's mean latency is "
+        f"{CLIENTS} ÷ requests/s (Little's law): a p99 of {P99_MAX_MS:g} ms needs well over "
+        f"{CLIENTS * 1000 / P99_MAX_MS:,.0f} intakes/s, which on 2 cores means an intake of "
+        "a few milliseconds of CPU, Python and PostgreSQL together.",
         "",
         "### Targets",
         "",

@@ -64,12 +64,17 @@ def case_event_record(
     from_status: str = "",
     to_status: str = "",
     data: dict | None = None,
+    first: bool = False,
 ) -> CaseEvent:
     """Append an event to the case's chain. Call inside the transaction that changes the case,
     holding its row lock (workflow functions do), so the chain has one writer at a time; the
-    unique (case, sequence) constraint refuses a second writer that slipped through."""
+    unique (case, sequence) constraint refuses a second writer that slipped through. ``first``:
+    the case was created in this transaction and has no event yet (its intake), so its chain is
+    not read; were it wrong, the unique constraint would refuse the event."""
     last = (
-        CaseEvent.objects.filter(case=case)
+        None
+        if first
+        else CaseEvent.objects.filter(case=case)
         .order_by("-sequence")
         .values_list("sequence", "hash")
         .first()

@@ -10,7 +10,11 @@ Rows are taken ``chunk_size`` at a time. A chunk is checked row by row first (a 
 reported with its number and left out, never written in part), its points are located in one
 query of the cells' STRtree, and it is written in one transaction: its numbers, one INSERT of
 cases and one of events (``core.bulk.rows_insert``). Idempotent on (source, external id): a row
-whose case exists already, or that repeats an earlier row, is skipped."""
+whose case exists already, or that repeats an earlier row, is skipped.
+
+Speed (bench/api_intake.py): a thread checks and locates the next chunk, and another hashes a
+chunk's events while its cases are inserted, both in the time the main thread waits for
+PostgreSQL; neither touches the database."""
 
 from __future__ import annotations
 
@@ -37,6 +41,9 @@ from enforcement.events import EVENT_COLUMNS, GENESIS, _canonical, _digest
 from enforcement.models import Case, CaseEvent, MatterType
 from enforcement.services import case_numbers_allocate
 from grids.choices import RegionLevel
+
+# The process's locate index itself, to query all of a chunk's points at once (cell_locate
+# answers one point).
 from grids.locate import _current_index
 from grids.models import GridCell, Region
 
@@ -144,6 +151,8 @@ class _Context:
     def __init__(self, actor):
         self.actor_id = actor.pk if actor is not None else None
         self.now = timezone.now()
+        # The project's zone, not the thread's: rows are checked in a helper thread.
+        self.zone = timezone.get_default_timezone()
         self.matters = {
             code: (pk, code, severity, mode)
             for pk, code, severity, mode in MatterType.objects.values_list(
@@ -157,8 +166,8 @@ class _Context:
         self.cell_streets = dict(GridCell.objects.values_list("pk", "community__parent"))
         self.index = _current_index()
         self.times_as_text = connection.vendor == "postgresql"
-        # Columns an import does not set, with their fields' defaults (status-free counters,
-        # blanks and NULLs): rows_insert names every column, so that none is left NULL.
+        # Columns an import does not set, with their fields' defaults (version 1, blanks):
+        # rows_insert leaves a column it is not given NULL on PostgreSQL.
         self.case_columns = list(_CASE_COLUMNS)
         self.case_defaults = []
         for model_field in Case._meta.concrete_fields:
@@ -186,7 +195,9 @@ def cases_import(
     Writes in one transaction per chunk of ``chunk_size`` rows, holding the chunk's counter rows
     (per street and year) until it commits. A bad row is reported and left out; a row whose
     (source, external id) exists, in the database or earlier in ``rows``, is skipped. ``actor``
-    is recorded as the reporter and in the events. Returns an ImportReport."""
+    is recorded as the reporter and in the events. ``rows`` is read in a helper thread, one
+    chunk ahead: give plain records (a file's lines), not a query. Whatever reading ``rows``
+    raises is raised here, after the chunks before it were written. Returns an ImportReport."""
     started = time.perf_counter()
     report = ImportReport()
     context = _Context(actor)
@@ -335,7 +346,7 @@ def _row_check(number: int, raw: dict, context: _Context) -> _Row:
         ended_at=ended_at,
         status=str(status),
         result=text("result"),
-        year=timezone.localtime(reported_at).year,
+        year=timezone.localtime(reported_at, context.zone).year,
         reported_db=reported_at.isoformat() if as_text else reported_at,
         ended_db=ended_at.isoformat() if as_text else ended_at,
     )
@@ -364,7 +375,7 @@ def _moment(raw: dict, name: str) -> datetime | None:
                 _("%(name)s is not an ISO 8601 time: %(value)r") % {"name": name, "value": value}
             ) from None
     if timezone.is_naive(value):
-        value = timezone.make_aware(value)
+        value = timezone.make_aware(value, timezone.get_default_timezone())
     return value
 
 

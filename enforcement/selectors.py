@@ -6,7 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
 from django.shortcuts import get_object_or_404
 
 from enforcement.choices import CaseStatus
@@ -28,7 +28,14 @@ def likely_duplicate_find(
     radius = settings.DUPLICATE_RADIUS_M
     d_lat = radius / METRES_PER_DEGREE
     d_lng = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    candidates = (
+    k = max(math.cos(math.radians(lat)), 0.01)
+    # The nearest first, on the local plane (degrees of longitude shrunk by cos(latitude)):
+    # one row read however many reports crowd the spot, then its true distance checked.
+    squared = ExpressionWrapper(
+        (F("lat") - lat) * (F("lat") - lat) + (F("lng") - lng) * (F("lng") - lng) * (k * k),
+        output_field=FloatField(),
+    )
+    found = (
         Case.objects.filter(
             matter_type=matter_type,
             created_at__gte=at - timedelta(hours=settings.DUPLICATE_WINDOW_HOURS),
@@ -37,17 +44,14 @@ def likely_duplicate_find(
             lng__range=(lng - d_lng, lng + d_lng),
         )
         .exclude(status__in=ENDED)
-        .order_by("created_at", "pk")
+        .annotate(squared=squared)
+        .order_by("squared", "created_at", "pk")
+        .values_list("pk", "lat", "lng", "likely_duplicate_of")
+        .first()
     )
-    best: tuple[float, Case] | None = None
-    for case in candidates:
-        distance = distance_m(lat, lng, case.lat, case.lng)
-        if distance <= radius and (best is None or distance < best[0]):
-            best = (distance, case)
-    if best is None:
+    if found is None or distance_m(lat, lng, found[1], found[2]) > radius:
         return None
-    found = best[1]
-    return found.likely_duplicate_of if found.likely_duplicate_of_id else found
+    return Case.objects.get(pk=found[3] or found[0])
 
 
 # --- reads that take the user (the API and the HTML lists) ---

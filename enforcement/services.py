@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,9 +30,17 @@ def case_number_allocate(*, street: Region, year: int) -> tuple[int, str]:
     Must run inside the transaction that creates the case: the UPDATE locks the counter row until
     that transaction ends, so concurrent intakes queue, and a rolled-back intake gives its number
     back. Gap-free and never reused."""
-    CaseNumberCounter.objects.get_or_create(street=street, year=year)
-    CaseNumberCounter.objects.filter(street=street, year=year).update(last=F("last") + 1)
-    sequence = CaseNumberCounter.objects.get(street=street, year=year).last
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    # One statement (PostgreSQL and SQLite ≥ 3.35 both have INSERT … ON CONFLICT … RETURNING):
+    # the first case of a year makes the row, later ones take the next number under its lock.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (street_id, year, last) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (street_id, year) DO UPDATE SET last = {table}.last + 1 "
+            "RETURNING last",
+            [street.pk, year],
+        )
+        sequence = cursor.fetchone()[0]
     return sequence, f"{street.code}-{year}-{sequence:06d}"
 
 
@@ -87,10 +95,6 @@ def case_intake(
     if source not in CaseSource.values:
         raise ValidationError({"source": _("Unknown source %(value)r.") % {"value": source}})
     external_id = (external_id or "").strip()
-    if external_id:
-        existing = Case.objects.filter(source=source, external_id=external_id).first()
-        if existing is not None:
-            return Intake(case=existing, created=False)
     if not (description or "").strip():
         raise ValidationError({"description": _("Describe the problem.")})
     try:
@@ -144,6 +148,7 @@ def case_intake(
             )
             case_event_record(
                 case=case,
+                first=True,
                 kind=EventKind.INTAKE,
                 actor=actor,
                 to_status=CaseStatus.REPORTED,

@@ -131,16 +131,19 @@ def timer_start(
     now: datetime,
     call: DepartmentCall | None = None,
     supervision: Supervision | None = None,
+    fresh: bool = False,
 ) -> Timer | None:
     """Start the timer of ``stage`` by the policy in force now; None when no policy covers it.
-    Ends a live timer of the same stage and owner first, so a stage has one live timer."""
+    Ends a live timer of the same stage and owner first, so a stage has one live timer, unless
+    ``fresh``: the owner was created in this transaction and has no timer yet."""
     policy = sla_policy_for(case=case, stage=stage)
     if policy is None:
         logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
         return None
-    _live(case, [stage], call=call, supervision=supervision).update(
-        state=TimerState.CANCELLED, ended_at=now, next_at=None
-    )
+    if not fresh:
+        _live(case, [stage], call=call, supervision=supervision).update(
+            state=TimerState.CANCELLED, ended_at=now, next_at=None
+        )
     timer = _timer_build(case=case, stage=stage, policy=policy, now=now, call=call)
     timer.supervision = supervision
     timer.save(force_insert=True)
@@ -241,7 +244,8 @@ def timers_on_transition(*, case: Case, action: str) -> None:
     if action in _STAGES_ENDED:
         timers_cancel(case=case, stages=_STAGES_ENDED[action], now=now)
     for stage in _stages_at_start(case, action):
-        timer_start(case=case, stage=stage, now=now)
+        # A case just taken in has no timer to end yet.
+        timer_start(case=case, stage=stage, now=now, fresh=action == EventKind.INTAKE)
 
 
 def timers_on_call(*, call: DepartmentCall, action: str) -> None:
