@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdmin
 from enforcement.choices import WebhookDeliveryState, WebhookEvent
@@ -106,7 +107,15 @@ def redeliver(modeladmin, request, queryset) -> None:
             continue
         sent += 1
     if sent:
-        messages.success(request, _("%(count)d deliveries will be sent again.") % {"count": sent})
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d delivery will be sent again.",
+                "%(count)d deliveries will be sent again.",
+                sent,
+            )
+            % {"count": sent},
+        )
     for message in refused:
         messages.error(request, message)
 

@@ -29,7 +29,7 @@ from core.api import (
 from core.idempotency import IdempotentPostMixin
 from enforcement import workflow
 from enforcement.api import serializers as s
-from enforcement.choices import SupervisionState
+from enforcement.choices import CaseSource, SupervisionState
 from enforcement.evidence import evidence_attach
 from enforcement.filtersets import CallFilterSet, CaseFilterSet, SupervisionFilterSet
 from enforcement.models import MatterType, Officer, Team
@@ -192,7 +192,12 @@ class CaseViewSet(
         if source:
             if data.get("source", source) != source:
                 raise ValidationError(
-                    {"source": [_("This API key files cases as %(source)s.") % {"source": source}]}
+                    {
+                        "source": [
+                            _("This API key files cases as %(source)s.")
+                            % {"source": CaseSource(source).label}
+                        ]
+                    }
                 )
         elif not action_allowed(user, "intake"):
             raise PermissionDenied(_("Your role may not do this."))

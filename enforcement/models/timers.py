@@ -30,7 +30,10 @@ class SlaPolicy(models.Model):
     # core.choices.DurationUnit, plus "seconds" for drills and tests.
     unit = models.CharField(_("unit"), max_length=16)
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the time)"), default=80, help_text=_("0: no warning")
+        # xgettext:no-python-format
+        _("warn at (% of the time)"),
+        default=80,
+        help_text=_("0: no warning"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -267,5 +267,5 @@ def test_the_admin_lists_records_without_their_stored_body(client, caller):
     assert listing.status_code == detail.status_code == 200
     assert "order-1" in listing.content.decode()
     html = detail.content.decode()
-    assert "Request (SHA-256)" in html
-    assert "Response body" not in html
+    assert "请求摘要（SHA-256）" in html  # the request's digest is listed …
+    assert "响应正文" not in html  # … the stored response is not

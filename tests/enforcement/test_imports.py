@@ -26,6 +26,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=SHANGHAI)
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are compared in English (the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def world(db):
     """One cell and one matter type; the clock stands still at NOW for the whole test."""

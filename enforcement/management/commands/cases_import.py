@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from enforcement.imports import DEFAULT_CHUNK_SIZE, RowUnreadable, cases_import
 
@@ -32,7 +33,7 @@ def rows_read(path: Path) -> Iterator[dict | RowUnreadable]:
             try:
                 yield json.loads(line)
             except ValueError as exc:
-                yield RowUnreadable(f"not JSON: {exc}")
+                yield RowUnreadable(_("not JSON: %(error)s") % {"error": exc})
 
 
 class Command(BaseCommand):
