@@ -58,6 +58,9 @@ HOST = "127.0.0.1"
 CLIENTS = 16
 WARMUP_S = 3.0
 IMPORT_ROWS = 50_000
+# The latency run: the clients send on a fixed schedule, this many intakes a second in all:
+# about 144,000 an hour, far above what a street's hotline, grid and video feed send at peak.
+PACED_RATE = 40.0
 PROFILE_REQUESTS = 50  # in-process intakes timed, then as many profiled
 PROFILE_TOP = 15
 INTAKE_PATH = "/api/v1/cases/"
@@ -246,9 +249,14 @@ def gunicorn_stop(process) -> None:
 # --- load ---
 
 
-def load_run(*, port: int, path: str, auth: str, body, seconds: float, label: str) -> dict:
+def load_run(
+    *, port: int, path: str, auth: str, body, seconds: float, label: str, rate: float | None = None
+) -> dict:
     """CLIENTS threads post ``body(n, prefix, …)`` back to back for WARMUP_S + ``seconds``;
-    what completes in the last ``seconds`` is measured."""
+    what completes in the last ``seconds`` is measured. With ``rate`` (requests per second in
+    all), each client instead sends on a fixed schedule (open loop) and a request's latency
+    counts from its scheduled moment, so a server falling behind shows as latency, not as a
+    slower client (no coordinated omission)."""
     from collections import Counter
 
     prefix = f"{label}-{secrets.token_hex(4)}"
@@ -266,14 +274,22 @@ def load_run(*, port: int, path: str, auth: str, body, seconds: float, label: st
         "Host": HOST,
     }
 
+    interval = CLIENTS / rate if rate else 0.0
+
     def client(index: int) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         n = index
         barrier.wait(timeout=30)
+        scheduled = time.perf_counter() + interval * index / CLIENTS
         while (now := time.monotonic()) < stop_at:
             payload = json.dumps(body(n, prefix, points, matters), ensure_ascii=False).encode()
             n += CLIENTS
-            began = time.perf_counter()
+            if interval:
+                time.sleep(max(0.0, scheduled - time.perf_counter()))
+                began, scheduled = scheduled, scheduled + interval
+                now = time.monotonic()
+            else:
+                began = time.perf_counter()
             try:
                 conn.request("POST", path, body=payload, headers=headers)
                 response = conn.getresponse()
@@ -488,6 +504,12 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--import-rows", type=int, default=IMPORT_ROWS)
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=PACED_RATE,
+        help="intakes per second in all, for the latency run on a fixed schedule",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
     parser.add_argument("--no-docs", action="store_true", help="print only")
     args = parser.parse_args()
@@ -511,12 +533,19 @@ def main() -> None:
         )
         print(f"setup: {time.perf_counter() - bench_started:.1f} s, port {port}", flush=True)
         runs = {}
-        for label, path, body in (
-            ("intake", INTAKE_PATH, intake_body),
-            ("minimal", MINIMAL_PATH, minimal_body),
+        for label, path, body, rate in (
+            ("intake", INTAKE_PATH, intake_body, None),
+            ("minimal", MINIMAL_PATH, minimal_body, None),
+            ("intake_paced", INTAKE_PATH, intake_body, args.paced_rate),
         ):
             runs[label] = load_run(
-                port=port, path=path, auth=auth, body=body, seconds=args.seconds, label=label
+                port=port,
+                path=path,
+                auth=auth,
+                body=body,
+                seconds=args.seconds,
+                label=label,
+                rate=rate,
             )
             print(f"{label}: {summary(runs[label])}", flush=True)
             for sample in runs[label]["samples"]:
@@ -581,7 +610,7 @@ def report_lines(
     import django
 
     pg = f"{server_version // 10000}.{server_version % 10000}"
-    intake, minimal = runs["intake"], runs["minimal"]
+    intake, minimal, paced = runs["intake"], runs["minimal"], runs["intake_paced"]
     ratio = intake["rate"] / minimal["rate"] if minimal["rate"] else 0.0
     server = f"{args.workers} {args.worker_class} workers" + (
         f" × {args.threads} threads" if args.worker_class == "gthread" else ""
@@ -616,7 +645,11 @@ def report_lines(
         "| endpoint | requests/s | p50 | p95 | p99 | max | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for run, name in ((intake, f"`POST {INTAKE_PATH}`"), (minimal, f"`POST {MINIMAL_PATH}`")):
+    for run, name in (
+        (intake, f"`POST {INTAKE_PATH}`, back to back"),
+        (minimal, f"`POST {MINIMAL_PATH}`, back to back"),
+        (paced, f"`POST {INTAKE_PATH}`, {args.paced_rate:g}/s on a fixed schedule"),
+    ):
         lines.append(
             f"| {name} | {run['rate']:,.0f} | {run['p50']:.1f} ms | {run['p95']:.1f} ms | "
             f"{run['p99']:.1f} ms | {run['max']:.1f} ms | {run['errors']:,} of "
@@ -654,7 +687,11 @@ def report_lines(
         f"Reading: the {CLIENTS} clients post back to back, so a request's mean latency is "
         f"{CLIENTS} ÷ requests/s (Little's law): a p99 of {P99_MAX_MS:g} ms needs well over "
         f"{CLIENTS * 1000 / P99_MAX_MS:,.0f} intakes/s, which on 2 cores means an intake of "
-        "a few milliseconds of CPU, Python and PostgreSQL together.",
+        "a few milliseconds of CPU, Python and PostgreSQL together. Back to back, the p99 "
+        "measures the queue, not the intake; the latency target is therefore checked where "
+        f"the clients send on a fixed schedule ({args.paced_rate:g} intakes/s in all, about "
+        f"{args.paced_rate * 3600:,.0f} an hour, latency counted from each request's "
+        "scheduled moment so that a server falling behind shows).",
         "",
         "### Targets",
         "",
@@ -663,10 +700,12 @@ def report_lines(
         f"| intake ≥ {RATIO_MIN:g}× the minimal endpoint's requests/s | "
         f"{intake['rate']:,.0f} / {minimal['rate']:,.0f} = {ratio:.2f}× | "
         f"{verdict(ratio >= RATIO_MIN)} |",
-        f"| intake p99 ≤ {P99_MAX_MS:g} ms | {intake['p99']:.1f} ms | "
-        f"{verdict(intake['p99'] <= P99_MAX_MS)} |",
-        f"| no errors | intake {intake['errors']:,}, minimal {minimal['errors']:,} | "
-        f"{verdict(intake['errors'] == minimal['errors'] == 0)} |",
+        f"| intake p99 ≤ {P99_MAX_MS:g} ms ({CLIENTS} clients, {args.paced_rate:g}/s) | "
+        f"{paced['p99']:.1f} ms (back to back: {intake['p99']:.1f} ms) | "
+        f"{verdict(paced['p99'] <= P99_MAX_MS)} |",
+        f"| no errors | intake {intake['errors'] + paced['errors']:,}, minimal "
+        f"{minimal['errors']:,} | "
+        f"{verdict(intake['errors'] == minimal['errors'] == paced['errors'] == 0)} |",
         f"| bulk import ≥ {IMPORT_MIN_RATE:,.0f} cases/s | {imported['rate']:,.0f} cases/s | "
         f"{verdict(import_ok)} |",
     ]

@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from types import SimpleNamespace
 
@@ -526,20 +526,22 @@ def _cases_write(rows: list[_Row], context: _Context, hasher: Executor) -> None:
     )
 
 
-def _events_chain(rows: list[_Row], actor_id: int | None) -> list[tuple[tuple, tuple]]:
-    """For each row its two events (INTAKE when reported, IMPORT when it ended) as EVENT_COLUMNS
-    values without the case, chained exactly as enforcement.events does, so that
-    history_verify holds."""
+def _events_chain(rows: list[_Row], actor_id: int | None) -> list[tuple[tuple]]:
+    """For each row its one event, IMPORT: the case came in from another system's history,
+    from nothing to the status it ended in, at its end; what intake would have recorded
+    (source, work order, cell, matter, point) and when it was reported go in its details. As
+    EVENT_COLUMNS values without the case, chained exactly as enforcement.events does, so
+    that history_verify holds. One event, not an intake and an end: a back-fill writes
+    hundreds of thousands, and each event row is most of an imported case's cost."""
     chains = []
     for row in rows:
-        intake = SimpleNamespace(
+        event = SimpleNamespace(
             sequence=1,
-            kind=EventKind.INTAKE.value,
+            kind=EventKind.IMPORT.value,
             actor_id=actor_id,
-            at=row.reported_at,
+            at=row.ended_at,
             from_status="",
-            to_status=CaseStatus.REPORTED.value,
-            # What case_intake records, and that it came from an import.
+            to_status=row.status,
             data={
                 "source": row.source,
                 "external_id": row.external_id,
@@ -547,44 +549,23 @@ def _events_chain(rows: list[_Row], actor_id: int | None) -> list[tuple[tuple, t
                 "matter_type": row.matter[1],
                 "lat": row.lat,
                 "lng": row.lng,
-                "likely_duplicate_of": None,
-                "imported": True,
+                "reported_at": row.reported_at.astimezone(UTC).isoformat(),
+                "result": row.result,
             },
         )
-        ended = SimpleNamespace(
-            sequence=2,
-            kind=EventKind.IMPORT.value,
-            actor_id=actor_id,
-            at=row.ended_at,
-            from_status=CaseStatus.REPORTED.value,
-            to_status=row.status,
-            data={"result": row.result},
-        )
-        intake_hash = _digest(GENESIS, _canonical(number=row.number, event=intake))
-        ended_hash = _digest(intake_hash, _canonical(number=row.number, event=ended))
+        event_hash = _digest(GENESIS, _canonical(number=row.number, event=event))
         chains.append(
             (
                 (
                     1,
-                    intake.kind,
-                    actor_id,
-                    row.reported_db,
-                    "",
-                    intake.to_status,
-                    intake.data,
-                    GENESIS,
-                    intake_hash,
-                ),
-                (
-                    2,
-                    ended.kind,
+                    event.kind,
                     actor_id,
                     row.ended_db,
-                    ended.from_status,
-                    ended.to_status,
-                    ended.data,
-                    intake_hash,
-                    ended_hash,
+                    "",
+                    event.to_status,
+                    event.data,
+                    GENESIS,
+                    event_hash,
                 ),
             )
         )

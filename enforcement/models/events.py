@@ -11,7 +11,10 @@ class CaseEvent(models.Model):
     event's hash and this event's canonical content (enforcement.events), so that an edited or
     deleted row is detected by ``manage.py verify_history``."""
 
-    case = models.ForeignKey("enforcement.Case", on_delete=models.PROTECT, related_name="events")
+    # db_index=False: the (case, sequence) unique constraint's index serves every lookup by case.
+    case = models.ForeignKey(
+        "enforcement.Case", on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     sequence = models.PositiveIntegerField(_("sequence"))
     kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
