@@ -182,3 +182,46 @@ def test_reporter_phones_are_masked_and_each_reveal_is_recorded(world):
     assert revealed.status_code == 200
     assert revealed.json() == {"reporter_phone": "13812345678"}
     assert a.events.filter(kind="phone_reveal", actor=world["users"]["hh_command"]).count() == 1
+
+
+CASE_ACTIONS = {
+    # action: (body, roles of the world allowed to take it)
+    "accept": ({}, "street"),
+    "reject": ({"reason": "不属于本街道"}, "street"),
+    "dispatch": ({"target": "grid"}, "street"),
+    "arrive": ({"lat": 32.0, "lng": 118.8}, "field"),
+    "resolve": ({"result": "已劝离", "handling_mode": "service"}, "field"),
+    "verify": ({}, "street"),
+    "reopen": ({"reason": "复查未通过"}, "street"),
+    "transfer": ({"to": "police", "reason": "涉嫌犯罪"}, "street"),
+    "suspend": ({"reason": "等待鉴定", "approved_by": "hh_leader"}, "street"),
+    "resume": ({}, "street"),
+    "whistle": ({"power_items": ["X"]}, "street"),
+}
+
+
+def test_every_transition_is_404_out_of_sight_and_403_without_the_role(world):
+    """For each transition endpoint: the other department's key does not see case A (404); the
+    grid worker sees it (its cell) but may only take the field steps (403 for the others); an
+    anonymous caller is 401. The allowed paths are covered by the workflow's own tests."""
+    a = world["cases"]["A"]
+    for action, (body, allowed) in CASE_ACTIONS.items():
+        a.refresh_from_db()
+        if_match = {"HTTP_IF_MATCH": f'"{a.version}"'}
+        url = f"/api/v1/cases/{a.number}/{action}/"
+        anonymous = client_for(world, "anonymous").post(url, body, format="json", **if_match)
+        assert anonymous.status_code == 401, action
+        hidden = client_for(world, "key:zj").post(url, body, format="json", **if_match)
+        assert hidden.status_code == 404, action
+        grid = client_for(world, "hh_grid").post(url, body, format="json", **if_match)
+        if allowed == "street":
+            assert grid.status_code == 403, action
+        else:  # allowed to try: the workflow answers (A is dispatched: arrive, then resolve)
+            assert grid.status_code == 200, (action, grid.content)
+    for action in ("report-in", "accept", "complete", "return"):
+        call = world["cases"]["D"].calls.get()
+        url = f"/api/v1/calls/{call.pk}/{action}/"
+        headers = {"HTTP_IF_MATCH": f'"{call.version}"'}
+        assert client_for(world, "anonymous").post(url, {}, **headers).status_code == 401
+        assert client_for(world, "key:zj").post(url, {}, **headers).status_code == 404
+        assert client_for(world, "hh_command").post(url, {}, **headers).status_code == 403
