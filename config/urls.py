@@ -28,5 +28,6 @@ urlpatterns = [
 ]
 
 # Under /api/ and /open311/ a 404 or 500 raised outside DRF is a problem document, not HTML.
+handler400 = "core.api.problem_bad_request"
 handler404 = "core.api.problem_page_not_found"
 handler500 = "core.api.problem_server_error"

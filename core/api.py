@@ -261,6 +261,19 @@ def problem_page_not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def problem_bad_request(request, exception=None):
+    """handler400: a request Django refuses before any view (too many query parameters, a
+    suspicious header) is a problem document under /api/ and /open311/ too."""
+    if _is_api_path(request):
+        return problem_response(
+            status_code=400,
+            slug="bad-request",
+            title=_("Bad request."),
+            detail=_("The request could not be read."),
+        )
+    return defaults.bad_request(request, exception)
+
+
 def problem_server_error(request):
     """handler500: an unexpected error under /api/ or /open311/ is a problem document that says
     nothing of the cause (the traceback goes to the log only); elsewhere Django's 500 page."""

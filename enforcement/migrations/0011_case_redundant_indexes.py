@@ -5,31 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enforcement', '0010_case_event_import'),
-        ('grids', '0004_region_cell_case_permissions'),
+        ("enforcement", "0010_case_event_import"),
+        ("grids", "0004_region_cell_case_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='cell',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='grids.gridcell', verbose_name='grid cell'),
+            model_name="case",
+            name="cell",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="grids.gridcell",
+                verbose_name="grid cell",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='matter_type',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='enforcement.mattertype', verbose_name='matter type'),
+            model_name="case",
+            name="matter_type",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="enforcement.mattertype",
+                verbose_name="matter type",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='street',
-            field=models.ForeignKey(db_index=False, limit_choices_to={'level': 'street'}, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='grids.region', verbose_name='street'),
+            model_name="case",
+            name="street",
+            field=models.ForeignKey(
+                db_index=False,
+                limit_choices_to={"level": "street"},
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="grids.region",
+                verbose_name="street",
+            ),
         ),
         migrations.AlterField(
-            model_name='caseevent',
-            name='case',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='enforcement.case'),
+            model_name="caseevent",
+            name="case",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="enforcement.case",
+            ),
         ),
     ]

@@ -343,3 +343,20 @@ def test_a_well_formed_if_match_reaches_the_view(client):
 
     assert response.status_code == 200
     assert response.json() == {"version": 3}
+
+
+@pytest.mark.urls("config.urls")
+@pytest.mark.django_db
+def test_a_request_django_refuses_before_the_view_is_a_400_problem_under_the_api():
+    from tests.factories.users import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory())
+    too_many = "&".join(f"f{i}=1" for i in range(1100))  # DATA_UPLOAD_MAX_NUMBER_FIELDS: 1000
+
+    response = client.get(f"/api/v1/cases/?{too_many}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 400
+    assert client.get(f"/?{too_many}")["Content-Type"].startswith("text/html")
