@@ -111,6 +111,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,  # a partial index below: most cases have none
     )
     reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
     # PIPL: the number is stored encrypted (core.crypto) and shown masked; reading it whole
@@ -131,6 +132,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,  # a partial index below: most cases have none
     )
     officer = models.ForeignKey(
         "enforcement.Officer",
@@ -139,6 +141,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,  # a partial index below: most cases have none
     )
     likely_duplicate_of = models.ForeignKey(
         "self",
@@ -148,6 +151,7 @@ class Case(models.Model):
         blank=True,
         related_name="likely_duplicates",
         help_text=_("An open case of the same matter reported nearby shortly before."),
+        db_index=False,  # a partial index below: most cases have none
     )
     merged_into = models.ForeignKey(
         "self",
@@ -156,6 +160,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="merged_cases",
+        db_index=False,  # a partial index below: most cases have none
     )
     reopen_count = models.PositiveSmallIntegerField(_("times reworked"), default=0)
     suspended_from = models.CharField(
@@ -171,6 +176,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # a partial index below: most cases have none
     )
     created_at = models.DateTimeField(_("reported"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -195,6 +201,48 @@ class Case(models.Model):
             ),
         ]
         indexes = [
+            # Lookups by subject (visibility, workload, merges); most cases have none,
+            # so only the rows that have one are indexed.
+            models.Index(
+                fields=["subject"],
+                condition=models.Q(subject__isnull=False),
+                name="enforcement_case_subject",
+            ),
+            # Lookups by team (visibility, workload, merges); most cases have none,
+            # so only the rows that have one are indexed.
+            models.Index(
+                fields=["team"],
+                condition=models.Q(team__isnull=False),
+                name="enforcement_case_team",
+            ),
+            # Lookups by officer (visibility, workload, merges); most cases have none,
+            # so only the rows that have one are indexed.
+            models.Index(
+                fields=["officer"],
+                condition=models.Q(officer__isnull=False),
+                name="enforcement_case_officer",
+            ),
+            # Lookups by likely duplicate of (visibility, workload, merges); most cases have none,
+            # so only the rows that have one are indexed.
+            models.Index(
+                fields=["likely_duplicate_of"],
+                condition=models.Q(likely_duplicate_of__isnull=False),
+                name="enforcement_case_duplicate_of",
+            ),
+            # Lookups by merged into (visibility, workload, merges); most cases have none,
+            # so only the rows that have one are indexed.
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="enforcement_case_merged_into",
+            ),
+            # Lookups by reported by (visibility, workload, merges); most cases have none,
+            # so only the rows that have one are indexed.
+            models.Index(
+                fields=["reported_by"],
+                condition=models.Q(reported_by__isnull=False),
+                name="enforcement_case_reported_by",
+            ),
             # Case lists by street and status (command centre), newest first.
             models.Index(
                 fields=["street", "status", "-created_at"], name="enforcement_case_street_status"
