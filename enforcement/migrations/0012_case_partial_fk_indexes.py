@@ -6,66 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enforcement', '0011_case_redundant_indexes'),
-        ('grids', '0004_region_cell_case_permissions'),
+        ("enforcement", "0011_case_redundant_indexes"),
+        ("grids", "0004_region_cell_case_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='likely_duplicate_of',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='An open case of the same matter reported nearby shortly before.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='likely_duplicates', to='enforcement.case', verbose_name='likely duplicate of'),
+            model_name="case",
+            name="likely_duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="An open case of the same matter reported nearby shortly before.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="likely_duplicates",
+                to="enforcement.case",
+                verbose_name="likely duplicate of",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_cases', to='enforcement.case', verbose_name='merged into'),
+            model_name="case",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_cases",
+                to="enforcement.case",
+                verbose_name="merged into",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='officer',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='enforcement.officer', verbose_name='officer'),
+            model_name="case",
+            name="officer",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="enforcement.officer",
+                verbose_name="officer",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='reported_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reported by'),
+            model_name="case",
+            name="reported_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="reported by",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='subject',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='grids.subject', verbose_name='subject'),
+            model_name="case",
+            name="subject",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="grids.subject",
+                verbose_name="subject",
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='team',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='enforcement.team', verbose_name='team'),
+            model_name="case",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="enforcement.team",
+                verbose_name="team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('subject__isnull', False)), fields=['subject'], name='enforcement_case_subject'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("subject__isnull", False)),
+                fields=["subject"],
+                name="enforcement_case_subject",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('team__isnull', False)), fields=['team'], name='enforcement_case_team'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("team__isnull", False)),
+                fields=["team"],
+                name="enforcement_case_team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('officer__isnull', False)), fields=['officer'], name='enforcement_case_officer'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("officer__isnull", False)),
+                fields=["officer"],
+                name="enforcement_case_officer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('likely_duplicate_of__isnull', False)), fields=['likely_duplicate_of'], name='enforcement_case_duplicate_of'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("likely_duplicate_of__isnull", False)),
+                fields=["likely_duplicate_of"],
+                name="enforcement_case_duplicate_of",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('merged_into__isnull', False)), fields=['merged_into'], name='enforcement_case_merged_into'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("merged_into__isnull", False)),
+                fields=["merged_into"],
+                name="enforcement_case_merged_into",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('reported_by__isnull', False)), fields=['reported_by'], name='enforcement_case_reported_by'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("reported_by__isnull", False)),
+                fields=["reported_by"],
+                name="enforcement_case_reported_by",
+            ),
         ),
     ]
