@@ -145,6 +145,10 @@ class IdempotentPostMixin:
     Put the mixin first among the bases: ``class CaseViewSet(IdempotentPostMixin, ViewSet)``.
     """
 
+    # Actions (ViewSet action names) whose responses must not be stored, e.g. because they
+    # hold personal data in the clear: the key is accepted and ignored for them.
+    idempotency_exempt_actions: frozenset[str] = frozenset()
+
     def dispatch(self, request, *args, **kwargs):
         if request.method != "POST" or IDEMPOTENCY_HEADER not in request.headers:
             return super().dispatch(request, *args, **kwargs)
@@ -168,6 +172,8 @@ class IdempotentPostMixin:
         super().initial(request, *args, **kwargs)
         if key is None or not request.user.is_authenticated:
             return
+        if getattr(self, "action", None) in self.idempotency_exempt_actions:
+            return  # runs as usual, its response not kept
         record, replay = _record_claim(
             owner=request.user,
             key=key,

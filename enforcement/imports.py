@@ -1,10 +1,10 @@
 """Bulk import of past cases (back-filling history from the 12345 platform or an older system).
 
 An imported case has ended already (closed, rejected or transferred): it is numbered in its
-street and year after the numbers given so far, located in its cell, and gets a two-event
-hash-chained history at its historical times (INTAKE when reported, IMPORT when it ended), so
-that ``history_verify`` checks it like any other case. It starts no timer and links no likely
-duplicate: nothing is left to do on it.
+street and year after the numbers given so far, located in its cell, and gets a one-event
+hash-chained history (IMPORT, at the time it ended, with what intake would have recorded and
+when it was reported), so that ``history_verify`` checks it like any other case. It starts no
+timer and links no likely duplicate: nothing is left to do on it.
 
 Rows are taken ``chunk_size`` at a time. A chunk is checked row by row first (a bad row is
 reported with its number and left out, never written in part), its points are located in one

@@ -78,11 +78,19 @@ class Scope:
 
 
 def scope_of(user) -> Scope:
-    """One query per kind of container (guardian's user and group object permissions)."""
+    """One query per kind of container (guardian's user and group object permissions), once
+    per request: kept on the user object, which authentication makes anew for each request."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_active:
         return Scope()
     if user.is_superuser:
         return Scope(everything=True)
+    cached = getattr(user, "_shaoxiang_scope", None)
+    if cached is None:
+        cached = user._shaoxiang_scope = _scope_read(user)
+    return cached
+
+
+def _scope_read(user) -> Scope:
     return Scope(
         streets=frozenset(streets_granted(user)),
         cells=frozenset(cells_granted(user)),
@@ -151,7 +159,6 @@ ACTION_ROLES: dict[str, set[str]] = {
     "merge": _STREET,
     # a department's calls: its liaison (or its API key's account)
     "call_answer": {Role.DEPARTMENT_LIAISON},
-    "supervision_respond": _STREET | _FIELD | {Role.DEPARTMENT_LIAISON},
 }
 
 
@@ -189,6 +196,27 @@ def call_answer_allowed(user, call: DepartmentCall) -> bool:
     if not action_allowed(user, "call_answer"):
         return False
     return user.is_superuser or call.department_id in scope_of(user).departments
+
+
+def supervision_respond_allowed(user, supervision) -> bool:
+    """Who answers a supervision (督办回复): the person it is addressed to; at level 2 a street
+    leader, at level 3 the district; at level 1 a department's own call supervision its
+    department, and one addressed to a role (the command centre, the grid, a team) a holder of
+    that role. Asked after the case was found visible to ``user``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    if supervision.addressee_id is not None:
+        return supervision.addressee_id == user.pk
+    roles = roles_of(user)
+    if supervision.level >= 3:
+        return Role.DISTRICT_ADMIN in roles
+    if supervision.level == 2:
+        return Role.STREET_LEADER in roles
+    if supervision.call_id is not None:
+        return supervision.call.department_id in scope_of(user).departments
+    return bool(roles & {Role.COMMAND_CENTRE, Role.GRID_WORKER, Role.OFFICER})
 
 
 def phone_visible(user) -> bool:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,34 +26,30 @@ from grids.services import phone_clean
 def case_number_allocate(*, street: Region, year: int) -> tuple[int, str]:
     """The next sequence and number of ``street`` in ``year``: ``<street>-<year>-<6 digits>``.
 
-    Must run inside the transaction that creates the case: the UPDATE locks the counter row until
-    that transaction ends, so concurrent intakes queue, and a rolled-back intake gives its number
-    back. Gap-free and never reused."""
-    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
-    # One statement (PostgreSQL and SQLite ≥ 3.35 both have INSERT … ON CONFLICT … RETURNING):
-    # the first case of a year makes the row, later ones take the next number under its lock.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (street_id, year, last) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (street_id, year) DO UPDATE SET last = {table}.last + 1 "
-            "RETURNING last",
-            [street.pk, year],
-        )
-        sequence = cursor.fetchone()[0]
-    return sequence, f"{street.code}-{year}-{sequence:06d}"
+    Must run inside the transaction that creates the case: the statement locks the counter row
+    until that transaction ends, so concurrent intakes queue, and a rolled-back intake gives its
+    number back. Gap-free and never reused."""
+    return case_numbers_allocate(street=street, year=year, count=1)[0]
 
 
 def case_numbers_allocate(*, street: Region, year: int, count: int) -> list[tuple[int, str]]:
-    """``count`` consecutive sequences and numbers of ``street`` in ``year`` at once (a bulk
-    import's chunk): ``case_number_allocate`` ``count`` times in one UPDATE, with the same
-    contract: inside the transaction that creates the cases, which holds the counter row's lock
-    until it ends (a caller allocating for several streets or years takes them in a fixed
-    order, so two such callers cannot deadlock); rolled back, the whole range is given back."""
+    """``count`` consecutive sequences and numbers of ``street`` in ``year`` (one for an intake,
+    a chunk's for a bulk import), with one statement: PostgreSQL and SQLite ≥ 3.35 both have
+    INSERT … ON CONFLICT … RETURNING, so the first case of a year makes the counter row and later
+    ones move it on under its lock. Same contract as ``case_number_allocate``; a caller
+    allocating for several streets or years takes them in a fixed order, so two such callers
+    cannot deadlock; rolled back, the whole range is given back."""
     if count <= 0:
         return []
-    CaseNumberCounter.objects.get_or_create(street=street, year=year)
-    CaseNumberCounter.objects.filter(street=street, year=year).update(last=F("last") + count)
-    last = CaseNumberCounter.objects.get(street=street, year=year).last
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (street_id, year, last) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (street_id, year) DO UPDATE SET last = {table}.last + %s "
+            "RETURNING last",
+            [street.pk, year, count, count],
+        )
+        last = cursor.fetchone()[0]
     return [
         (sequence, f"{street.code}-{year}-{sequence:06d}")
         for sequence in range(last - count + 1, last + 1)
@@ -95,6 +90,12 @@ def case_intake(
     if source not in CaseSource.values:
         raise ValidationError({"source": _("Unknown source %(value)r.") % {"value": source}})
     external_id = (external_id or "").strip()
+    if external_id:
+        # A retried work order is answered from its case at once, before any other work (the
+        # unique constraint below still decides a race between two first tries).
+        existing = Case.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return Intake(case=existing, created=False)
     if not (description or "").strip():
         raise ValidationError({"description": _("Describe the problem.")})
     try:

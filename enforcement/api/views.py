@@ -33,7 +33,12 @@ from enforcement.choices import CaseSource, SupervisionState
 from enforcement.evidence import evidence_attach
 from enforcement.filtersets import CallFilterSet, CaseFilterSet, SupervisionFilterSet
 from enforcement.models import MatterType, Officer, Team
-from enforcement.permissions import action_allowed, call_answer_allowed, integration_source
+from enforcement.permissions import (
+    action_allowed,
+    call_answer_allowed,
+    integration_source,
+    supervision_respond_allowed,
+)
 from enforcement.selectors import call_list, case_get, case_list, supervision_list
 from enforcement.services import case_intake, case_reporter_phone_reveal
 from enforcement.timers import supervision_answer
@@ -148,6 +153,9 @@ class CaseViewSet(
 
     lookup_field = "number"
     lookup_value_regex = r"[^/]+"
+    # The reporter's whole phone number is never kept in a stored response (PIPL): a reveal is
+    # an audited read, asked again rather than replayed.
+    idempotency_exempt_actions = frozenset({"reveal_phone"})
     filter_backends = [DjangoFilterBackend]
     filterset_class = CaseFilterSet
     pagination_class = CasePagination
@@ -226,6 +234,9 @@ class CaseViewSet(
             actor=user,
         )
         case = intake.case
+        if not intake.created and not case_list(user=user).filter(pk=case.pk).exists():
+            # A work order filed before by someone else: say so, show nothing of it.
+            raise Conflict(_("A case with this source and external id exists already."))
         # The case as a list shows it (its clocks, supervisions and calls are a GET away): an
         # intake is the API's busiest write, and the detail would cost three more reads.
         body = s.CaseSerializer(case, context=self.get_serializer_context()).data
@@ -546,13 +557,8 @@ class SupervisionViewSet(WorkflowAPIMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], filter_backends=[])
     def respond(self, request, pk=None):
         supervision = self.get_object()
-        self.action_require("supervision_respond")
-        if (
-            supervision.call_id
-            and not call_answer_allowed(request.user, supervision.call)
-            and not action_allowed(request.user, "dispatch")
-        ):
-            raise PermissionDenied(_("Only the supervised department answers."))
+        if not supervision_respond_allowed(request.user, supervision):
+            raise PermissionDenied(_("This supervision is addressed to someone else."))
         data = self.input(s.SupervisionRespondInputSerializer)
         if supervision.state != SupervisionState.OPEN:
             raise Conflict(

@@ -225,3 +225,60 @@ def test_every_transition_is_404_out_of_sight_and_403_without_the_role(world):
         assert client_for(world, "anonymous").post(url, {}, **headers).status_code == 401
         assert client_for(world, "key:zj").post(url, {}, **headers).status_code == 404
         assert client_for(world, "hh_command").post(url, {}, **headers).status_code == 403
+
+
+def test_a_supervision_is_answered_only_by_whom_it_is_addressed_to(world):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from enforcement.timers import timers_fire_due
+
+    a, d = world["cases"]["A"], world["cases"]["D"]
+    for days in (40, 80):  # level 1, then unanswered: level 2
+        with time_machine.travel(timezone.now() + timedelta(days=days), tick=False):
+            timers_fire_due(case=a)
+            timers_fire_due(case=d)
+    # the escalation of the department's call supervision is the street leader's to answer
+    escalated = d.supervisions.filter(call__isnull=False, level=2).first()
+    assert escalated is not None
+    url = f"/api/v1/supervisions/{escalated.pk}/respond/"
+    assert client_for(world, "key:cg").post(url, {"response": "x"}).status_code == 403
+    assert client_for(world, "hh_command").post(url, {"response": "x"}).status_code == 403
+    answered = client_for(world, "hh_leader").post(url, {"response": "已协调"}, format="json")
+    assert answered.status_code == 200
+    # A's level-1 supervision goes to the team's leader (an officer user), not to the grid
+    to_officer = a.supervisions.filter(level=1, addressee__isnull=False).order_by("pk").first()
+    assert to_officer is not None
+    url = f"/api/v1/supervisions/{to_officer.pk}/respond/"
+    assert client_for(world, "hh_grid").post(url, {"response": "x"}).status_code == 403
+    # its addressee passes the check; escalated meanwhile, it can no longer be answered
+    leader = client_for(world, to_officer.addressee.username)
+    assert leader.post(url, {"response": "已处理"}, format="json").status_code == 409
+
+
+def test_a_work_order_filed_by_another_shows_nothing_of_its_case(world):
+    from tests.enforcement.api.test_cases import intake_body
+
+    f = world["cases"]["F"]  # filed by the hotline
+    f.external_id = "GD-SECRET-1"
+    f.save(update_fields=["external_id"])
+    body = intake_body(world, source="hotline_12345", external_id="GD-SECRET-1")
+    response = client_for(world, "fzm_grid").post("/api/v1/cases/", body, format="json")
+    assert response.status_code == 409
+    assert f.number not in response.content.decode()
+
+
+def test_a_revealed_phone_is_never_kept_in_a_stored_response(world):
+    from core.models import IdempotencyRecord
+
+    a = world["cases"]["A"]
+    client = client_for(world, "hh_command")
+    url = f"/api/v1/cases/{a.number}/reveal-phone/"
+    first = client.post(url, HTTP_IDEMPOTENCY_KEY="reveal-1")
+    again = client.post(url, HTTP_IDEMPOTENCY_KEY="reveal-1")
+    assert first.status_code == again.status_code == 200
+    assert "Idempotent-Replayed" not in again
+    assert not IdempotencyRecord.objects.exists()
+    assert a.events.filter(kind="phone_reveal").count() == 2  # each reading recorded
