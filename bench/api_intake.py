@@ -48,11 +48,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import (  # noqa: E402 -- after the path is set
+    REDIS_URL,
+    SERVER_URL,
+    database_drop,
+    database_recreate,
+    redis_instance_clean,
+)
+
 DB_NAME = "shaoxiang_bench_api"
-SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 DATABASE_URL = f"{SERVER_URL}/{DB_NAME}"
 INSTANCE = "shaoxiang_bench_api"  # also the Celery queue name: nobody consumes it
-REDIS_URL = "redis://127.0.0.1:6379/0"
 VAR_DIR = Path("/tmp") / "shaoxiang_bench_api_var"  # noqa: S108 -- the bench's own scratch dir
 HOST = "127.0.0.1"
 CLIENTS = 16
@@ -89,43 +95,6 @@ os.environ.update(
         "API_THROTTLE_RATE": "100000/s",
     }
 )
-
-
-def database_recreate() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    for command in (["migrate", "-v0"], ["seed_demo", "--cases", "0"]):
-        subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
-            [sys.executable, str(ROOT / "manage.py"), *command],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-
-
-def database_drop() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def redis_clean() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    # The queue, its bindings, and the cache entries (the API throttle's) of this instance.
-    keys = [
-        INSTANCE,
-        *client.scan_iter(match=f"_kombu.binding.{INSTANCE}*"),
-        *client.scan_iter(match=f"{INSTANCE}:*"),
-    ]
-    client.delete(*keys)
 
 
 # --- data ---
@@ -521,7 +490,7 @@ def main() -> None:
     load_before = os.getloadavg()
     process = None
     try:
-        database_recreate()
+        database_recreate(DB_NAME)
         import django
 
         django.setup()
@@ -569,10 +538,10 @@ def main() -> None:
     finally:
         gunicorn_stop(process)
         try:
-            redis_clean()
+            redis_instance_clean(INSTANCE)
         finally:
             if not args.keep_db:
-                database_drop()
+                database_drop(DB_NAME)
     total_s = time.perf_counter() - bench_started
 
     lines = report_lines(

@@ -26,7 +26,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -35,11 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import (  # noqa: E402 -- after the path is set
+    REDIS_URL,
+    SERVER_URL,
+    database_drop,
+    database_recreate,
+    redis_instance_clean,
+)
+
 DB_NAME = "shaoxiang_bench_timers"
-SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 DATABASE_URL = f"{SERVER_URL}/{DB_NAME}"
 INSTANCE = "shaoxiang_bench_timers"  # also the Celery queue name: nobody consumes it
-REDIS_URL = "redis://127.0.0.1:6379/0"
 VAR_DIR = Path("/tmp") / "shaoxiang_bench_timers_var"  # noqa: S108 -- the bench's own scratch dir
 CASES = 1_000
 DUE_COUNTS = (1_000, 10_000)
@@ -65,38 +70,6 @@ os.environ.update(
         "LOG_LEVEL": "WARNING",
     }
 )
-
-
-def database_recreate() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    for command in (["migrate", "-v0"], ["seed_demo", "--cases", "0"]):
-        subprocess.run(  # noqa: S603 -- our own manage.py with fixed arguments
-            [sys.executable, str(ROOT / "manage.py"), *command],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-
-
-def database_drop() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def queue_delete() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = [INSTANCE, *client.scan_iter(match=f"_kombu.binding.{INSTANCE}*")]
-    client.delete(*keys)
 
 
 # --- data ---
@@ -480,7 +453,7 @@ def main() -> None:
     )
 
     bench_started = time.perf_counter()
-    database_recreate()
+    database_recreate(DB_NAME)
     import django
 
     django.setup()
@@ -537,9 +510,9 @@ def main() -> None:
         server_version = connection.cursor().connection.info.server_version
         final_pending = pending_count()
     finally:
-        queue_delete()
+        redis_instance_clean(INSTANCE)
         if not args.keep_db:
-            database_drop()
+            database_drop(DB_NAME)
     total_s = time.perf_counter() - bench_started
 
     lines = report_lines(

@@ -20,10 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_user_perms, remove_perm
 
 from core.choices import Role
+from enforcement.choices import CaseSource
 from enforcement.models import Case, DepartmentCall, Team
 from grids.models import GridCell, Region
 from grids.permissions import (
@@ -179,6 +182,27 @@ def integration_source(user) -> str:
         return ""
     key = getattr(user, "api_key", None)  # the reverse one-to-one raises when absent
     return key.source if key is not None else ""
+
+
+def intake_source(user, requested: str | None) -> str:
+    """The source ``user`` files a new case as: an integration's API key always as its own (any
+    other is refused), a person of a role that may take cases in as the source they name.
+    Raises PermissionDenied (no right to file) or ValidationError (the source)."""
+    own = integration_source(user)
+    if own:
+        if requested not in (None, own):
+            raise ValidationError(
+                {
+                    "source": _("This API key files cases as %(source)s.")
+                    % {"source": CaseSource(own).label}
+                }
+            )
+        return own
+    if not action_allowed(user, "intake"):
+        raise PermissionDenied(_("Your role may not do this."))
+    if requested is None:
+        raise ValidationError({"source": _("This field is required.")})
+    return requested
 
 
 def action_allowed(user, action: str) -> bool:

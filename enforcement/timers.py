@@ -727,10 +727,15 @@ def _supervision_escalate(timer: Timer, batch: _Batch) -> None:
     )
 
 
+class SupervisionClosed(Exception):
+    """The supervision is no longer open (answered, escalated or closed): it takes no answer."""
+
+
 def supervision_answer(*, supervision: Supervision, actor, response: str) -> Supervision:
     """The addressee answers (督办回复): the supervision is answered and its escalation clock
     stops. The late stage's own timer has fired already; the work itself goes on through the
-    workflow. Raises ValueError for an empty answer."""
+    workflow. Raises ValueError for an empty answer, SupervisionClosed when the supervision is
+    not open (any more: an escalation between reading and answering included)."""
     if not response.strip():
         raise ValueError(_("An answer says what was done."))
     now = timezone.now()
@@ -742,17 +747,22 @@ def supervision_answer(*, supervision: Supervision, actor, response: str) -> Sup
             answered_by=actor,
             response=response.strip(),
         )
-        if updated:
-            Timer.objects.filter(supervision=supervision, state__in=LIVE_STATES).update(
-                state=TimerState.CANCELLED, ended_at=now, next_at=None
+        if not updated:
+            supervision.refresh_from_db()
+            raise SupervisionClosed(
+                _("This supervision is %(state)s and can no longer be answered.")
+                % {"state": supervision.get_state_display()}
             )
-            case_event_record(
-                case=case,
-                kind=EventKind.SUPERVISION_ANSWER,
-                actor=actor,
-                from_status=case.status,
-                to_status=case.status,
-                data={"supervision": supervision.pk, "response": response.strip()},
-            )
+        Timer.objects.filter(supervision=supervision, state__in=LIVE_STATES).update(
+            state=TimerState.CANCELLED, ended_at=now, next_at=None
+        )
+        case_event_record(
+            case=case,
+            kind=EventKind.SUPERVISION_ANSWER,
+            actor=actor,
+            from_status=case.status,
+            to_status=case.status,
+            data={"supervision": supervision.pk, "response": response.strip()},
+        )
     supervision.refresh_from_db()
     return supervision

@@ -10,9 +10,12 @@ from enforcement.models import (
     CaseEvent,
     DepartmentCall,
     Evidence,
+    MatterType,
     Supervision,
     Timer,
 )
+from grids.choices import RegionLevel
+from grids.models import Region
 
 # --- output ---
 
@@ -192,7 +195,9 @@ class CaseIntakeInputSerializer(serializers.Serializer):
     """A new case from any source. An integration's API key files cases as its own source."""
 
     source = serializers.ChoiceField(choices=CaseSource.choices, required=False)
-    matter_type = serializers.CharField(max_length=20, help_text=_("matter type code"))
+    matter_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=MatterType.objects.all(), help_text=_("matter type code")
+    )
     description = serializers.CharField(max_length=4000)
     lat = serializers.FloatField(**LAT)
     lng = serializers.FloatField(**LNG)
@@ -201,8 +206,11 @@ class CaseIntakeInputSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     reporter_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    street = serializers.CharField(
-        max_length=12, required=False, help_text=_("street code, for a point outside the net")
+    street = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.filter(level=RegionLevel.STREET),
+        required=False,
+        help_text=_("street code, for a point outside every grid cell"),
     )
 
 

@@ -29,20 +29,18 @@ from core.api import (
 from core.idempotency import IdempotentPostMixin
 from enforcement import workflow
 from enforcement.api import serializers as s
-from enforcement.choices import CaseSource, SupervisionState
 from enforcement.evidence import evidence_attach
 from enforcement.filtersets import CallFilterSet, CaseFilterSet, SupervisionFilterSet
-from enforcement.models import MatterType, Officer, Team
+from enforcement.models import Officer, Team
 from enforcement.permissions import (
     action_allowed,
     call_answer_allowed,
-    integration_source,
+    intake_source,
     supervision_respond_allowed,
 )
 from enforcement.selectors import call_list, case_get, case_list, supervision_list
 from enforcement.services import case_intake, case_reporter_phone_reveal
-from enforcement.timers import supervision_answer
-from grids.models import Region
+from enforcement.timers import SupervisionClosed, supervision_answer
 from powers.models import PowerItem
 
 IF_MATCH = OpenApiParameter(
@@ -196,37 +194,15 @@ class CaseViewSet(
         ``external_id``) returns the first case with 200."""
         user = request.user
         data = self.input(s.CaseIntakeInputSerializer)
-        source = integration_source(user)
-        if source:
-            if data.get("source", source) != source:
-                raise ValidationError(
-                    {
-                        "source": [
-                            _("This API key files cases as %(source)s.")
-                            % {"source": CaseSource(source).label}
-                        ]
-                    }
-                )
-        elif not action_allowed(user, "intake"):
-            raise PermissionDenied(_("Your role may not do this."))
-        elif "source" not in data:
-            raise ValidationError({"source": [_("This field is required.")]})
-        matter_type = MatterType.objects.filter(code=data["matter_type"]).first()
-        if matter_type is None:
-            raise ValidationError({"matter_type": [_("Unknown matter type.")]})
-        street = None
-        if data.get("street"):
-            street = Region.objects.filter(code=data["street"]).first()
-            if street is None:
-                raise ValidationError({"street": [_("Unknown street.")]})
+        source = intake_source(user, data.get("source"))
         intake = case_intake(
-            source=source or data["source"],
-            matter_type=matter_type,
+            source=source,
+            matter_type=data["matter_type"],
             description=data["description"],
             lat=data["lat"],
             lng=data["lng"],
             external_id=data.get("external_id", ""),
-            street=street,
+            street=data.get("street"),
             address=data.get("address", ""),
             severity=data.get("severity"),
             reporter_name=data.get("reporter_name", ""),
@@ -560,20 +536,12 @@ class SupervisionViewSet(WorkflowAPIMixin, viewsets.ReadOnlyModelViewSet):
         if not supervision_respond_allowed(request.user, supervision):
             raise PermissionDenied(_("This supervision is addressed to someone else."))
         data = self.input(s.SupervisionRespondInputSerializer)
-        if supervision.state != SupervisionState.OPEN:
-            raise Conflict(
-                _("This supervision is %(state)s and can no longer be answered.")
-                % {"state": supervision.get_state_display()}
-            )
         try:
             supervision = supervision_answer(
                 supervision=supervision, actor=request.user, response=data["response"]
             )
+        except SupervisionClosed as exc:
+            raise Conflict(str(exc)) from None
         except ValueError as exc:
             raise ValidationError({"response": [str(exc)]}) from None
-        if supervision.state != SupervisionState.ANSWERED:  # escalated meanwhile
-            raise Conflict(
-                _("This supervision is %(state)s and can no longer be answered.")
-                % {"state": supervision.get_state_display()}
-            )
         return Response(s.SupervisionSerializer(self.get_queryset().get(pk=supervision.pk)).data)
