@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.choices import DurationUnit
+from core.constants import REFERENCE_MAX_AGE
 from core.models import CalendarDay
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ _overrides: dict[date, bool] | None = None
 _overrides_read_at = 0.0
 # A process rereads the overrides this often (seconds), so that an edit made in the admin (web)
 # reaches the workers' sweeps within a minute without a restart.
-OVERRIDES_MAX_AGE = 60.0
+OVERRIDES_MAX_AGE = REFERENCE_MAX_AGE
 # Years outside chinese_calendar's data already warned about, so the log is not flooded.
 _years_warned: set[int] = set()
 

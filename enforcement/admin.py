@@ -22,6 +22,7 @@ from enforcement.models import (
     Team,
     Timer,
 )
+from enforcement.timers import sla_policies_changed
 
 
 @admin.register(MatterType)
@@ -171,7 +172,9 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    """The district administrator's time limits. A change applies to stages started after it."""
+    """The district administrator's time limits. A change applies to stages started after it:
+    in this process at once, in the others once they read the policies again (within
+    REFERENCE_MAX_AGE seconds)."""
 
     list_display = ["stage", "matter_type", "severity", "source", "amount", "unit", "warn_percent"]
     list_filter = ["stage", "severity", "source", "unit"]
@@ -184,10 +187,24 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
             from core.choices import DurationUnit
 
-            kwargs["widget"] = forms.Select(
-                choices=[*DurationUnit.choices, ("seconds", _("Seconds (drills)"))]
+            # A choice, not a free text: an unknown unit would fail every timer of the stage.
+            return forms.ChoiceField(
+                label=db_field.verbose_name,
+                choices=[*DurationUnit.choices, ("seconds", _("Seconds (drills)"))],
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        sla_policies_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        sla_policies_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        sla_policies_changed()
 
 
 @admin.register(Timer)

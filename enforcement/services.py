@@ -18,8 +18,8 @@ from enforcement.timers import timers_on_transition
 from grids.choices import Crs, RegionLevel
 from grids.crs import to_wgs84
 from grids.locate import cell_locate
-from grids.models import GridCell, Region, Subject
-from grids.selectors import phone_mask
+from grids.models import Region, Subject
+from grids.selectors import cell_with_street, phone_mask
 from grids.services import phone_clean
 
 
@@ -104,11 +104,7 @@ def case_intake(
         raise ValidationError({"reporter_phone": exc.messages}) from None
     w_lat, w_lng = to_wgs84(lat, lng, crs)
     located = cell_locate(w_lat, w_lng)
-    cell = (
-        GridCell.objects.select_related("community__parent").get(pk=located.cell.id)
-        if located.cell
-        else None
-    )
+    cell = cell_with_street(located.cell.id, located.cell.version) if located.cell else None
     if cell is not None:
         street = cell.community.parent
     elif street is None or street.level != RegionLevel.STREET:

@@ -14,19 +14,22 @@ sweep fires what it did not."""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from cachetools import TTLCache, cached
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import rows_insert
 from core.calendar import deadline_add
 from core.choices import Role
+from core.constants import REFERENCE_MAX_AGE
 from core.notifications import NotificationMessage, notifications_send
 from enforcement.choices import (
     DispatchTarget,
@@ -55,14 +58,23 @@ NOTICE_ONLY = {T.PENALTY_NOTICE}
 
 def sla_policy_for(*, case: Case, stage: str) -> SlaPolicy | None:
     """The most specific policy of ``stage`` for ``case``: a source match (12345) first, then the
-    matter type, then the severity; None when no policy covers the stage (no timer then)."""
-    rows = SlaPolicy.objects.filter(
-        Q(matter_type=case.matter_type_id) | Q(matter_type__isnull=True),
-        Q(severity=case.severity) | Q(severity=""),
-        Q(source=case.source) | Q(source=""),
-        stage=stage,
-    )
-    return _policy_pick(rows, case)
+    matter type, then the severity; None when no policy covers the stage (no timer then). The
+    policies are those in force at most REFERENCE_MAX_AGE seconds ago (kept per process, like
+    the calendar's overrides), so an edit in the admin applies to timers started from then on."""
+    return _policy_pick(stage_policies(stage), case)
+
+
+@cached(cache=TTLCache(maxsize=64, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
+def stage_policies(stage: str) -> tuple[SlaPolicy, ...]:
+    """Every SLA policy of ``stage``, kept per process for REFERENCE_MAX_AGE seconds; shared
+    between threads: read them, never change them."""
+    return tuple(SlaPolicy.objects.filter(stage=stage))
+
+
+def sla_policies_changed() -> None:
+    """Forget this process's kept policies once the current transaction commits (whoever edits
+    the policies calls it; other processes read them again within REFERENCE_MAX_AGE)."""
+    transaction.on_commit(stage_policies.cache_clear)
 
 
 def _policy_pick(policies, case: Case) -> SlaPolicy | None:
@@ -351,7 +363,6 @@ class _Batch:
     openings: list = field(default_factory=list)
     messages: list = field(default_factory=list)
     role_users: dict = field(default_factory=dict)
-    policies: dict = field(default_factory=dict)
     deadlines: dict = field(default_factory=dict)
 
 
@@ -684,11 +695,9 @@ ANSWER_TIMER_FIELDS = [
 
 def _answer_timer_row(case: Case, supervision_id: int, batch: _Batch) -> tuple | None:
     """The SUPERVISION_RESPONSE timer of a new supervision, as timer_start would start it, as a
-    row of ANSWER_TIMER_FIELDS; the stage's policies are read once per batch."""
+    row of ANSWER_TIMER_FIELDS."""
     stage = T.SUPERVISION_RESPONSE
-    if stage not in batch.policies:
-        batch.policies[stage] = list(SlaPolicy.objects.filter(stage=stage))
-    policy = _policy_pick(batch.policies[stage], case)
+    policy = sla_policy_for(case=case, stage=stage)
     if policy is None:
         logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
         return None

@@ -37,10 +37,12 @@ _MAX_BUCKETS = 1_000_000
 
 @dataclass(frozen=True)
 class CellRef:
-    """What the index knows of a cell."""
+    """What the index knows of a cell, and the version of the net it was read from (a key for
+    what callers cache about the cell: grids.selectors.cell_with_street)."""
 
     id: int
     code: str
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class CellIndex:
         # Sorted by code: candidate lists come out in code order, so the first hit wins.
         rows = sorted(rows, key=lambda row: row[1])
         self.version = version
-        self.refs = [CellRef(id=row[0], code=row[1]) for row in rows]
+        self.refs = [CellRef(id=row[0], code=row[1], version=version) for row in rows]
         self.shapes = [row[2] for row in rows]
         for shape in self.shapes:
             shapely.prepare(shape)

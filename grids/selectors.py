@@ -4,8 +4,12 @@ and cells granted to the user (grids.permissions)."""
 
 from __future__ import annotations
 
+import threading
+
+from cachetools import TTLCache, cached
 from django.db.models import Q, QuerySet
 
+from core.constants import REFERENCE_MAX_AGE
 from grids.choices import GridLevel
 from grids.geometry import geometry_shape
 from grids.models import GridCell, GridNetVersion, Subject
@@ -22,6 +26,18 @@ def locate_rows() -> list[tuple]:
         "id", "code", "geometry"
     )
     return [(pk, code, geometry_shape(geometry)) for pk, code, geometry in cells]
+
+
+_cells: TTLCache = TTLCache(maxsize=10_000, ttl=REFERENCE_MAX_AGE)
+
+
+@cached(cache=_cells, lock=threading.Lock())
+def cell_with_street(cell_id: int, version: int) -> GridCell:
+    """The cell with its community and street loaded, as the located point's case needs them
+    (``version``: the net's, from the locate index's CellRef). Kept per process for the net's
+    version and at most REFERENCE_MAX_AGE seconds, so a renamed street shows within a minute.
+    Shared between threads and requests: read it, never change it."""
+    return GridCell.objects.select_related("community__parent").get(pk=cell_id)
 
 
 def cell_list(*, user) -> QuerySet[GridCell]:

@@ -1,6 +1,7 @@
 """What the case API reads and writes. Output serializers render rows; each transition has its
 own input serializer, which only parses: the rules are the workflow's."""
 
+from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -14,6 +15,7 @@ from enforcement.models import (
     Supervision,
     Timer,
 )
+from enforcement.selectors import matter_type_by_code
 from grids.choices import RegionLevel
 from grids.models import Region
 
@@ -191,11 +193,23 @@ LAT = {"min_value": -90.0, "max_value": 90.0}
 LNG = {"min_value": -180.0, "max_value": 180.0}
 
 
+class MatterTypeField(serializers.SlugRelatedField):
+    """A matter type by its code, from the process's kept types (every intake names one)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return matter_type_by_code(data)
+        except MatterType.DoesNotExist:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+
+
 class CaseIntakeInputSerializer(serializers.Serializer):
     """A new case from any source. An integration's API key files cases as its own source."""
 
     source = serializers.ChoiceField(choices=CaseSource.choices, required=False)
-    matter_type = serializers.SlugRelatedField(
+    matter_type = MatterTypeField(
         slug_field="code", queryset=MatterType.objects.all(), help_text=_("matter type code")
     )
     description = serializers.CharField(max_length=4000)

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import TestCase
+from django.urls import reverse
 
 from core.choices import Role
 from core.models import Notification
@@ -23,7 +25,7 @@ from enforcement.choices import (
 )
 from enforcement.models import MatterType, Officer, SlaPolicy, Supervision, Team, Timer
 from enforcement.services import case_intake
-from enforcement.timers import supervision_answer, timers_fire_due
+from enforcement.timers import stage_policies, supervision_answer, timers_fire_due
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
 from tests.factories.users import UserFactory
 
@@ -220,14 +222,41 @@ def test_suspension_pauses_the_clocks_and_resumption_gives_back_the_time_left(wo
     )
 
 
-def test_a_policy_change_applies_to_stages_started_after_it(world, clock):
+def test_a_policy_change_applies_to_stages_started_after_it_is_read_again(world, clock):
     case = intake(world)
     SlaPolicy.objects.filter(matter_type=None, severity="", source="", stage="accept").update(
         amount=2, unit="working_hours"
     )
     assert local(live(case)[TimerStage.ACCEPT].due_at) == MONDAY_10 + timedelta(minutes=30)
-    later = intake(world, description="又一处", lat=LAT + 0.001)
+    # A process keeps the policies it read for REFERENCE_MAX_AGE seconds.
+    kept = intake(world, description="又一处", lat=LAT + 0.001)
+    assert local(live(kept)[TimerStage.ACCEPT].due_at) == MONDAY_10 + timedelta(minutes=30)
+    stage_policies.cache_clear()  # the minute is over
+    later = intake(world, description="第三处", lat=LAT + 0.002)
     assert local(live(later)[TimerStage.ACCEPT].due_at) == MONDAY_10 + timedelta(hours=2)
+
+
+def test_a_policy_saved_in_the_admin_applies_at_once_in_that_process(world, admin_client):
+    intake(world)  # the accept policies are kept now
+    policy = SlaPolicy.objects.get(matter_type=None, severity="", source="", stage="accept")
+    url = reverse("admin:enforcement_slapolicy_change", args=[policy.pk])
+    form = {
+        "stage": policy.stage,
+        "matter_type": "",
+        "severity": "",
+        "source": "",
+        "amount": 3,
+        "unit": "working_hours",
+        "warn_percent": policy.warn_percent,
+    }
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content[:2000]
+    refused = admin_client.post(url, {**form, "unit": "hours"})
+    assert refused.status_code == 200  # the form again, with its error: no such unit
+    assert SlaPolicy.objects.get(pk=policy.pk).unit == "working_hours"
+    later = intake(world, description="又一处", lat=LAT + 0.001)
+    assert local(live(later)[TimerStage.ACCEPT].due_at) == MONDAY_10 + timedelta(hours=3)
 
 
 def test_a_12345_policy_overrides_for_hotline_work_orders(world):
