@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from core.bulk import rows_insert
+from core.bulk import instance_insert, rows_insert
 from enforcement.models import Case, CaseEvent
 
 GENESIS = "0" * 64
@@ -94,7 +94,7 @@ def case_event_record(
         previous_hash=previous_hash,
     )
     event.hash = _digest(previous_hash, _canonical(number=case.number, event=event))
-    event.save(force_insert=True)
+    instance_insert(event)
     return event
 
 

@@ -17,15 +17,18 @@ not see is a 404 before any right to act is asked."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+from cachetools import TTLCache, cached
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, get_user_perms, remove_perm
+from guardian.shortcuts import assign_perm, get_user_perms, get_users_with_perms, remove_perm
 
 from core.choices import Role
+from core.constants import REFERENCE_MAX_AGE
 from enforcement.choices import CaseSource
 from enforcement.models import Case, DepartmentCall, Team
 from grids.models import GridCell, Region
@@ -241,6 +244,22 @@ def supervision_respond_allowed(user, supervision) -> bool:
     if supervision.call_id is not None:
         return supervision.call.department_id in scope_of(user).departments
     return bool(roles & {Role.COMMAND_CENTRE, Role.GRID_WORKER, Role.OFFICER})
+
+
+@cached(cache=TTLCache(maxsize=1_000, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
+def street_command_centre(street_id: int) -> tuple:
+    """The active command-centre users granted the street (``view_region_cases`` on it, held
+    themselves or through a group): who hears of each new case there. Kept per process for
+    REFERENCE_MAX_AGE seconds (every intake asks); shared: read them, never change them."""
+    street = Region(pk=street_id)
+    return tuple(
+        get_users_with_perms(
+            street, only_with_perms_in=[REGION_PERMISSION.split(".", 1)[1]], with_group_users=True
+        )
+        .filter(is_active=True, groups__name=Role.COMMAND_CENTRE)
+        .order_by("pk")
+        .distinct()
+    )
 
 
 def phone_visible(user) -> bool:

@@ -9,10 +9,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import instance_insert
 from core.crypto import field_decrypt, field_encrypt
+from core.notifications import NotificationMessage, notifications_send
 from enforcement.choices import CaseSource, CaseStatus, EventKind
 from enforcement.events import case_event_record
 from enforcement.models import Case, CaseNumberCounter, MatterType
+from enforcement.permissions import street_command_centre
 from enforcement.selectors import likely_duplicate_find
 from enforcement.timers import timers_on_transition
 from grids.choices import Crs, RegionLevel
@@ -93,7 +96,7 @@ def case_intake(
     if external_id:
         # A retried work order is answered from its case at once, before any other work (the
         # unique constraint below still decides a race between two first tries).
-        existing = Case.objects.filter(source=source, external_id=external_id).first()
+        existing = _case_of_work_order(source, external_id)
         if existing is not None:
             return Intake(case=existing, created=False)
     if not (description or "").strip():
@@ -120,7 +123,7 @@ def case_intake(
             sequence, number = case_number_allocate(
                 street=street, year=timezone.localtime(now).year
             )
-            case = Case.objects.create(
+            case = Case(
                 street=street,
                 year=timezone.localtime(now).year,
                 sequence=sequence,
@@ -143,6 +146,7 @@ def case_intake(
                 status=CaseStatus.REPORTED,
                 likely_duplicate_of=original,
             )
+            instance_insert(case)
             case_event_record(
                 case=case,
                 first=True,
@@ -160,17 +164,47 @@ def case_intake(
                 },
             )
             timers_on_transition(case=case, action=EventKind.INTAKE)
+            _intake_announce(case)
     except IntegrityError:
         # The same work order arrived twice at once: the other request made the case.
-        existing = (
-            Case.objects.filter(source=source, external_id=external_id).first()
-            if external_id
-            else None
-        )
+        existing = _case_of_work_order(source, external_id) if external_id else None
         if existing is None:
             raise
         return Intake(case=existing, created=False)
     return Intake(case=case, created=True)
+
+
+def _case_of_work_order(source: str, external_id: str) -> Case | None:
+    """The case made of the work order ``external_id`` of ``source``, if any. Asked by every
+    intake of an outside system, nearly always for nothing: the first look is one written-out
+    statement (the ORM spent ten times the database's time compiling it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_WORK_ORDER_SQL, [source, external_id])
+        found = cursor.fetchone()
+    return Case.objects.get(pk=found[0]) if found else None
+
+
+_WORK_ORDER_SQL = (
+    f"SELECT id FROM {Case._meta.db_table} "  # noqa: S608 -- the model's table
+    "WHERE source = %s AND external_id = %s"
+)
+
+
+def _intake_announce(case: Case) -> None:
+    """Tell the street's command centre of a new case: a notification each (in the app, and by
+    the channels configured), written with the case and sent after commit."""
+    notifications_send(
+        messages=[
+            NotificationMessage(
+                recipients=street_command_centre(case.street_id),
+                kind="case_reported",
+                title=_("New case %(number)s: %(matter)s")
+                % {"number": case.number, "matter": case.matter_type.name},
+                body=(case.address or case.description)[:200],
+                reference=case.number,
+            )
+        ]
+    )
 
 
 def case_reporter_phone_reveal(*, case: Case, user) -> str:

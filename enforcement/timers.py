@@ -26,7 +26,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import rows_insert
+from core.bulk import instance_insert, rows_insert
 from core.calendar import deadline_add
 from core.choices import Role
 from core.constants import REFERENCE_MAX_AGE
@@ -158,7 +158,7 @@ def timer_start(
         )
     timer = _timer_build(case=case, stage=stage, policy=policy, now=now, call=call)
     timer.supervision = supervision
-    timer.save(force_insert=True)
+    instance_insert(timer)
     return timer
 
 

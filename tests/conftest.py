@@ -53,11 +53,13 @@ def _isolated_process_state():
     """Each test starts in the default language with no locate index: the test client's
     LocaleMiddleware leaves the last request's language active in this thread, and the locate
     index is per process, possibly built from an earlier test's rolled-back cells; so are the
-    business calendar's cached overrides and the kept matter types, SLA policies and cells."""
+    business calendar's cached overrides and the kept matter types, SLA policies, cells and
+    command centres."""
     from django.conf import settings
     from django.utils import translation
 
     from core.calendar import calendar_cache_clear
+    from enforcement.permissions import street_command_centre
     from enforcement.selectors import matter_type_by_code
     from enforcement.timers import stage_policies
     from grids.locate import cell_index_reset
@@ -66,7 +68,7 @@ def _isolated_process_state():
     def forget():
         cell_index_reset()
         calendar_cache_clear()
-        for kept in (matter_type_by_code, stage_policies, cell_with_street):
+        for kept in (matter_type_by_code, stage_policies, cell_with_street, street_command_centre):
             kept.cache_clear()
 
     translation.activate(settings.LANGUAGE_CODE)

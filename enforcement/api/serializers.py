@@ -5,6 +5,7 @@ from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api import FieldsBuiltOnce
 from enforcement.choices import CaseSource, DispatchTarget, HandlingMode, Severity
 from enforcement.models import (
     Case,
@@ -94,7 +95,7 @@ class SupervisionSerializer(serializers.ModelSerializer):
         ]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A case in a list. The reporter's phone number is always masked here; the whole number
     is read through ``reveal-phone`` (recorded)."""
 
