@@ -195,7 +195,9 @@ def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[int]:
     ]
     if not rows:
         return []
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two more round trips for every intake):
+    # an error here fails the caller's transaction as a whole anyway.
+    with transaction.atomic(savepoint=False):
         ids = rows_insert(
             Notification, ["recipient", "kind", "title", "body", "reference", "created_at"], rows
         )
@@ -208,16 +210,24 @@ def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[int]:
                 for channel in channels
             ],
         )
-        if delivery_ids:
-            # robust: the change is already committed; a broker outage must not turn the
-            # caller's success into an error.
-            # (a named function: Django logs a failing robust callback by its __qualname__,
-            # which a functools.partial lacks.)
-            def deliveries_enqueue() -> None:
-                _deliveries_enqueue(delivery_ids)
-
-            transaction.on_commit(deliveries_enqueue, robust=True)
+        deliveries_enqueue_on_commit(delivery_ids)
     return ids
+
+
+def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
+    """Enqueue the deliveries once the current transaction commits (at once outside one). For
+    whoever writes Notification and NotificationDelivery rows itself (case_intake on
+    PostgreSQL writes them in the statement that writes the case)."""
+    if not delivery_ids:
+        return
+
+    # robust: the change is already committed; a broker outage must not turn the caller's
+    # success into an error. (A named function: Django logs a failing robust callback by its
+    # __qualname__, which a functools.partial lacks.)
+    def deliveries_enqueue() -> None:
+        _deliveries_enqueue(delivery_ids)
+
+    transaction.on_commit(deliveries_enqueue, robust=True)
 
 
 def _deliveries_enqueue(delivery_ids: list[int]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -54,6 +54,35 @@ def _canonical(*, number: str, event: CaseEvent) -> bytes:
 
 def _digest(previous_hash: str, canonical: bytes) -> str:
     return hashlib.sha256(previous_hash.encode() + canonical).hexdigest()
+
+
+# Stands for the case number in a first event's canonical content until the database assigns it.
+NUMBER_SLOT = "\ue000"
+
+
+def first_event_hash_parts(
+    *, kind: str, actor_id: int | None, at: datetime, to_status: str, data: dict
+) -> tuple[str, str, dict]:
+    """For the first event of a case whose number the database assigns in the statement that
+    writes both (case_intake on PostgreSQL): (head, tail, details as stored), such that the
+    event's hash is the SHA-256 of the UTF-8 of head + number + tail, exactly as
+    case_event_record computes it. The number is the first thing in the content after the
+    actor and the time ("case" sorts after "actor" and "at"), so the slot standing for it is
+    found first whatever the details hold."""
+    data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    event = SimpleNamespace(
+        sequence=1,
+        kind=kind,
+        actor_id=actor_id,
+        at=at,
+        from_status="",
+        to_status=to_status,
+        data=data,
+    )
+    head, slot, tail = _canonical(number=NUMBER_SLOT, event=event).decode().partition(NUMBER_SLOT)
+    if not slot:
+        raise RuntimeError("the canonical content lost the case number")
+    return GENESIS + head, tail, data
 
 
 def case_event_record(

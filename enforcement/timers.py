@@ -162,6 +162,19 @@ def timer_start(
     return timer
 
 
+def intake_timers_build(*, case: Case, now: datetime) -> list[Timer]:
+    """The timers an intake starts, unsaved (their case is being written in the same
+    statement: enforcement.services on PostgreSQL); what timers_on_transition(INTAKE) starts."""
+    timers = []
+    for stage in _stages_at_start(case, EventKind.INTAKE):
+        policy = sla_policy_for(case=case, stage=stage)
+        if policy is None:
+            logger.warning("no SLA policy for stage %s of a new case: no timer", stage)
+            continue
+        timers.append(_timer_build(case=case, stage=stage, policy=policy, now=now))
+    return timers
+
+
 def _timer_times(policy: SlaPolicy, now: datetime) -> tuple[datetime, datetime | None]:
     """(due, warn) of a timer started ``now`` under ``policy``."""
     due = sla_deadline(now, policy.amount, policy.unit)

@@ -1,6 +1,8 @@
 """A new case is announced to the command centre of its street: a notification each, written
 with the case and sent after commit (issue #7's intake: "notification queued after commit")."""
 
+from datetime import UTC, datetime
+
 import pytest
 import shapely
 from shapely.geometry import shape
@@ -68,3 +70,36 @@ def test_a_work_order_sent_again_is_announced_once(demo):
     again = file("320104010", external_id="12345-0001")
     assert again.pk == first.pk
     assert Notification.objects.filter(kind="case_reported").count() == 1
+
+
+def test_an_intake_writes_what_the_transaction_of_each_database_writes(demo, monkeypatch):
+    """On PostgreSQL the intake is one statement (enforcement.services._case_write_at_once):
+    the number, the event's hash and the notification's title are finished by the database.
+    They must come out as the step-by-step path makes them, on every database."""
+    from enforcement.events import history_verify
+    from enforcement.models import Case, CaseNumberCounter, Timer
+    from enforcement.permissions import street_command_centre
+
+    street = GridCell.objects.filter(community__parent__code="320104010").first().community.parent
+    # Past the six digits of a number: the number grows, as Python's format does.
+    CaseNumberCounter.objects.update_or_create(street=street, year=2026, defaults={"last": 999_999})
+    monkeypatch.setattr("django.utils.timezone.now", lambda: FIXED_NOW)
+    street_command_centre.cache_clear()
+    case = file("320104010", external_id="12345-0002", description="带\ue000的描述")
+    case.refresh_from_db()
+    assert case.number == "320104010-2026-1000000"
+    assert case.sequence == 1_000_000
+    assert case.created_at == FIXED_NOW
+    (event,) = case.events.all()
+    assert (event.sequence, event.kind, event.at) == (1, "intake", FIXED_NOW)
+    assert event.data["external_id"] == "12345-0002"
+    assert history_verify(cases=Case.objects.filter(pk=case.pk)) is None
+    (timer,) = Timer.objects.filter(case=case)
+    assert (timer.stage, timer.started_at, timer.state) == ("accept", FIXED_NOW, "pending")
+    (notice,) = Notification.objects.filter(reference=case.number)
+    assert case.number in notice.title
+    assert "\ue000" not in notice.title
+    assert notice.body == "红花街道 1 号"
+
+
+FIXED_NOW = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
