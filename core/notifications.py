@@ -8,8 +8,12 @@ of a send (acks_late) sends that message again."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
+import threading
+import time
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -176,14 +180,16 @@ class NotificationMessage:
     reference: str = ""
 
 
-def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[int]:
+def notifications_send(
+    *, messages: Iterable[NotificationMessage], batched: bool = False
+) -> list[int]:
     """``notification_send`` for many messages at once, as the timer sweeper sends them: one
     Notification per distinct recipient of each message, one pending delivery per enabled
     channel, written with two bulk INSERTs, and one after-commit callback that enqueues every
     delivery over one broker connection. Not idempotent either. If enqueueing fails after
     commit (broker down), the error is logged and the deliveries not enqueued stay pending,
     for ``notification_deliveries_requeue``. Returns the new notifications' ids (no model
-    instance per row: a sweep sends thousands)."""
+    instance per row: a sweep sends thousands). ``batched``: see deliveries_enqueue_on_commit."""
     channels = channels_enabled()
     now = timezone.now()
     rows = [
@@ -210,14 +216,16 @@ def notifications_send(*, messages: Iterable[NotificationMessage]) -> list[int]:
                 for channel in channels
             ],
         )
-        deliveries_enqueue_on_commit(delivery_ids)
+        deliveries_enqueue_on_commit(delivery_ids, batched=batched)
     return ids
 
 
-def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
+def deliveries_enqueue_on_commit(delivery_ids: list[int], *, batched: bool = False) -> None:
     """Enqueue the deliveries once the current transaction commits (at once outside one). For
     whoever writes Notification and NotificationDelivery rows itself (case_intake on
-    PostgreSQL writes them in the statement that writes the case)."""
+    PostgreSQL writes them in the statement that writes the case). ``batched``: hand them to
+    this process's enqueuer, which sends the deliveries of many requests in one message
+    within ENQUEUE_BATCH_SECONDS (a busy path: every intake)."""
     if not delivery_ids:
         return
 
@@ -225,9 +233,73 @@ def deliveries_enqueue_on_commit(delivery_ids: list[int]) -> None:
     # success into an error. (A named function: Django logs a failing robust callback by its
     # __qualname__, which a functools.partial lacks.)
     def deliveries_enqueue() -> None:
-        _deliveries_enqueue(delivery_ids)
+        from core.tasks import notification_deliveries_deliver_task
+
+        if batched and not notification_deliveries_deliver_task.app.conf.task_always_eager:
+            _enqueuer.add(delivery_ids)
+        else:
+            _deliveries_enqueue(delivery_ids)
 
     transaction.on_commit(deliveries_enqueue, robust=True)
+
+
+# How long this process's enqueuer gathers deliveries before it sends them (seconds).
+ENQUEUE_BATCH_SECONDS = 0.05
+
+
+class _Enqueuer:
+    """Deliveries of this process waiting for the broker. A thread of its own sends what has
+    gathered every ENQUEUE_BATCH_SECONDS, with one message per DELIVERY_CHUNK: a broker
+    message costs about a millisecond of Python, as much as all the rows of an intake, and
+    a busy web process sends one for many intakes. Started on first use in each process, and
+    forgotten in a forked child (its parent sends what it held). Deliveries a dying process
+    had not sent stay pending and never tried, which notification_deliveries_requeue sends;
+    at a normal exit the rest is sent."""
+
+    def __init__(self):
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[int] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, delivery_ids: list[int]) -> None:
+        with self._lock:
+            self._waiting.extend(delivery_ids)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="notification-enqueuer", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(ENQUEUE_BATCH_SECONDS)
+            # What is added from here on sets the event again, so it is sent now or next.
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            delivery_ids, self._waiting = self._waiting, []
+        if not delivery_ids:
+            return
+        try:
+            _deliveries_enqueue(delivery_ids)
+        except Exception:  # the broker is down: the deliveries wait for the requeue
+            logger.exception(
+                "Could not enqueue %d notification deliveries; they stay pending for the requeue",
+                len(delivery_ids),
+            )
+
+
+_enqueuer = _Enqueuer()
+os.register_at_fork(after_in_child=_enqueuer._reset)
+atexit.register(_enqueuer.flush)
 
 
 def _deliveries_enqueue(delivery_ids: list[int]) -> None:

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.constants import REFERENCE_MAX_AGE
+from core.sql import cursor_prepared
 from enforcement.choices import CaseStatus
 from enforcement.models import Case, DepartmentCall, MatterType, Supervision
 from enforcement.permissions import calls_visible, cases_visible
@@ -48,7 +49,7 @@ def likely_duplicate_find(
     d_lat = radius / METRES_PER_DEGREE
     d_lng = radius / (METRES_PER_DEGREE * k)
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    with cursor_prepared() as cursor:
         cursor.execute(
             _DUPLICATE_SQL,
             {

@@ -19,6 +19,7 @@ from core.notifications import (
     deliveries_enqueue_on_commit,
     notifications_send,
 )
+from core.sql import cursor_prepared
 from enforcement.choices import CaseSource, CaseStatus, EventKind
 from enforcement.events import GENESIS, NUMBER_SLOT, case_event_record, first_event_hash_parts
 from enforcement.models import Case, CaseEvent, CaseNumberCounter, MatterType, Timer
@@ -177,7 +178,7 @@ def case_intake(
                     data=event_data,
                 )
                 timers_on_transition(case=case, action=EventKind.INTAKE)
-                notifications_send(messages=[_intake_message(case)])
+                notifications_send(messages=[_intake_message(case)], batched=True)
     except IntegrityError:
         # The same work order arrived twice at once: the other request made the case.
         existing = _case_of_work_order(source, external_id) if external_id else None
@@ -191,7 +192,7 @@ def _case_of_work_order(source: str, external_id: str) -> Case | None:
     """The case made of the work order ``external_id`` of ``source``, if any. Asked by every
     intake of an outside system, nearly always for nothing: the first look is one written-out
     statement (the ORM spent ten times the database's time compiling it)."""
-    with connection.cursor() as cursor:
+    with cursor_prepared() as cursor:
         cursor.execute(_WORK_ORDER_SQL, [source, external_id])
         found = cursor.fetchone()
     return Case.objects.get(pk=found[0]) if found else None
@@ -273,12 +274,12 @@ def _case_write_at_once(case: Case, *, event_data: dict, actor, now) -> None:
     if key not in _AT_ONCE_SQL:
         _AT_ONCE_SQL[key] = _at_once_sql(len(timers))
     sql = _AT_ONCE_SQL[key]
-    with connection.cursor() as cursor:
+    with cursor_prepared() as cursor:
         cursor.execute(sql, params)
         case.pk, case.sequence, case.number, delivery_ids = cursor.fetchone()
     case._state.adding = False
     case._state.db = connection.alias
-    deliveries_enqueue_on_commit(delivery_ids)
+    deliveries_enqueue_on_commit(delivery_ids, batched=True)
 
 
 # The columns _case_write_at_once sends (the database fills the case's id, sequence, number).
@@ -301,24 +302,26 @@ def _at_once_sql(timers: int) -> str:
             INSERT INTO {counter} (street_id, year, last) VALUES (%(street)s, %(year)s, 1)
             ON CONFLICT (street_id, year) DO UPDATE SET last = {counter}.last + 1
             RETURNING last)""",  # noqa: S608
+        # VALUES, not SELECT: each value takes its column's type (a NULL too, bound on the
+        # server by cursor_prepared).
         f"""new_case AS (
             INSERT INTO {quote(Case._meta.db_table)} ({case_columns}, sequence, number)
-            SELECT {case_values}, last,
-                   %(prefix)s || lpad(last::text, greatest(6, length(last::text)), '0')
-              FROM counter
+            VALUES ({case_values}, (SELECT last FROM counter),
+                    %(prefix)s || (SELECT lpad(last::text, greatest(6, length(last::text)), '0')
+                                     FROM counter))
             RETURNING id, sequence, number)""",  # noqa: S608
         f"""new_event AS (
             INSERT INTO {quote(CaseEvent._meta.db_table)} (case_id, sequence, kind, actor_id,
               at, from_status, to_status, data, previous_hash, hash)
-            SELECT id, 1, %(e_kind)s, %(e_actor)s, %(now)s, '', %(e_to)s, %(e_data)s,
-                   %(e_genesis)s,
-                   encode(sha256(convert_to(%(e_head)s || number || %(e_tail)s, 'UTF8')), 'hex')
-              FROM new_case)""",  # noqa: S608
+            VALUES ((SELECT id FROM new_case), 1, %(e_kind)s, %(e_actor)s, %(now)s, '',
+                    %(e_to)s, %(e_data)s, %(e_genesis)s,
+                    (SELECT encode(sha256(convert_to(%(e_head)s || number || %(e_tail)s,
+                                                     'UTF8')), 'hex') FROM new_case)))""",  # noqa: S608
         *(
             f"""timer_{t} AS (
             INSERT INTO {quote(Timer._meta.db_table)} (case_id, {timer_columns})
-            SELECT id, {", ".join(f"%(t{t}_{i})s" for i in range(len(_TIMER_FIELDS)))}
-              FROM new_case)"""  # noqa: S608
+            VALUES ((SELECT id FROM new_case),
+                    {", ".join(f"%(t{t}_{i})s" for i in range(len(_TIMER_FIELDS)))}))"""  # noqa: S608
             for t in range(timers)
         ),
         f"""new_notifications AS (

@@ -384,3 +384,48 @@ def test_a_bulk_send_delivers_in_chunks_and_a_failure_goes_on_by_itself(
     # max_retries retries, as for any delivery
     assert (stuck.state, stuck.attempts) == (DeliveryState.FAILED, 6)
     assert "gateway busy" in stuck.last_error
+
+
+def test_batched_deliveries_of_many_commits_go_out_together_soon_after(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """The enqueuer of a busy path (every intake): deliveries committed within
+    ENQUEUE_BATCH_SECONDS of each other go to the broker in one call, by its own thread; a
+    broker outage leaves them pending for the requeue, and the enqueuer goes on."""
+    from core import notifications
+
+    calls, sent = [], threading.Event()
+
+    def enqueue(ids):
+        calls.append(list(ids))
+        if len(calls) == 1:
+            raise ConnectionError("broker down")
+        sent.set()
+
+    monkeypatch.setattr(notifications, "_deliveries_enqueue", enqueue)
+    monkeypatch.setattr(notifications, "_enqueuer", notifications._Enqueuer())
+    user, other = UserFactory(), UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notifications_send(
+            messages=[notifications.NotificationMessage([user], "test", "t", "b")], batched=True
+        )
+    assert not calls  # not sent in the caller's thread
+    for _ in range(100):
+        if calls:
+            break
+        threading.Event().wait(0.05)
+    assert len(calls) == 1  # the outage: logged, the deliveries stay pending
+
+    ids = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for recipient in (user, other):
+            notifications.notifications_send(
+                messages=[notifications.NotificationMessage([recipient], "test", "t", "b")],
+                batched=True,
+            )
+    ids = list(NotificationDelivery.objects.order_by("pk").values_list("pk", flat=True))[-2:]
+    assert sent.wait(5)
+    assert calls[1] == ids  # both sends' deliveries in one call
+    assert set(NotificationDelivery.objects.values_list("state", flat=True)) == {
+        DeliveryState.PENDING
+    }
