@@ -94,6 +94,35 @@ def rows_insert(model, fields: list[str], rows: list[tuple]) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def rows_copy(model, fields: list[str], rows: list[tuple]) -> list[int]:
+    """``rows_insert`` for back-fills of many thousands of rows: the same arguments, result and
+    contract. On PostgreSQL the ids are drawn from the table's sequence with one statement and
+    the rows go in with COPY, which skips the per-row work of an INSERT (its executor, and the
+    JSON the rows would travel in); psycopg writes COPY's text in C. Elsewhere rows_insert."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        return rows_insert(model, fields, rows)
+    quote = connection.ops.quote_name
+    opts = model._meta
+    model_fields = [opts.get_field(name) for name in fields]
+    columns = ", ".join(quote(f.column) for f in [opts.pk, *model_fields])
+    json_at = [i + 1 for i, f in enumerate(model_fields) if f.get_internal_type() == "JSONField"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [opts.db_table, opts.pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                values = [pk, *row]
+                for i in json_at:
+                    values[i] = json.dumps(values[i], ensure_ascii=False, default=_json_value)
+                copy.write_row(values)
+    return ids
+
+
 def _json_value(value):
     """What json.dumps cannot write itself, as PostgreSQL reads it back into the column."""
     if isinstance(value, datetime | date | time):

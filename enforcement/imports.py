@@ -8,9 +8,9 @@ timer and links no likely duplicate: nothing is left to do on it.
 
 Rows are taken ``chunk_size`` at a time. A chunk is checked row by row first (a bad row is
 reported with its number and left out, never written in part), its points are located in one
-query of the cells' STRtree, and it is written in one transaction: its numbers, one INSERT of
-cases and one of events (``core.bulk.rows_insert``). Idempotent on (source, external id): a row
-whose case exists already, or that repeats an earlier row, is skipped.
+query of the cells' STRtree, and it is written in one transaction: its numbers, then its cases
+and its events (``core.bulk.rows_copy``: COPY on PostgreSQL). Idempotent on (source, external
+id): a row whose case exists already, or that repeats an earlier row, is skipped.
 
 Speed (bench/api_intake.py): a thread checks and locates the next chunk, and another hashes a
 chunk's events while its cases are inserted, both in the time the main thread waits for
@@ -35,7 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.bulk import rows_insert
+from core.bulk import rows_copy
 from enforcement.choices import CaseSource, CaseStatus, EventKind, Severity
 from enforcement.events import EVENT_COLUMNS, GENESIS, _canonical, _digest
 from enforcement.models import Case, CaseEvent, MatterType
@@ -126,7 +126,7 @@ class _Row:
     status: str
     result: str
     year: int  # of the case number: the report's year in the project's time zone
-    # The times as the INSERTs send them (ISO 8601 text to PostgreSQL, which json.dumps writes
+    # The times as the writes send them (ISO 8601 text to PostgreSQL, which COPY writes
     # without a Python call per value), made in the checking thread.
     reported_db: datetime | str
     ended_db: datetime | str
@@ -167,7 +167,7 @@ class _Context:
         self.index = _current_index()
         self.times_as_text = connection.vendor == "postgresql"
         # Columns an import does not set, with their fields' defaults (version 1, blanks):
-        # rows_insert leaves a column it is not given NULL on PostgreSQL.
+        # rows_copy leaves a column it is not given NULL on PostgreSQL.
         self.case_columns = list(_CASE_COLUMNS)
         self.case_defaults = []
         for model_field in Case._meta.concrete_fields:
@@ -478,7 +478,7 @@ def _cases_write(rows: list[_Row], context: _Context, hasher: Executor) -> None:
     # The events' hashes need the numbers, not the ids: computed while the cases go in.
     chains = hasher.submit(_events_chain, rows, context.actor_id)
     actor_id = context.actor_id
-    case_ids = rows_insert(
+    case_ids = rows_copy(
         Case,
         context.case_columns,
         [
@@ -507,7 +507,7 @@ def _cases_write(rows: list[_Row], context: _Context, hasher: Executor) -> None:
         ],
     )
     if connection.vendor != "postgresql":
-        # bulk_create (rows_insert's path off PostgreSQL) stamps auto_now fields with now.
+        # bulk_create (rows_copy's path off PostgreSQL) stamps auto_now fields with now.
         Case.objects.bulk_update(
             [
                 Case(pk=pk, created_at=row.reported_at, updated_at=row.ended_at)
@@ -515,7 +515,7 @@ def _cases_write(rows: list[_Row], context: _Context, hasher: Executor) -> None:
             ],
             ["created_at", "updated_at"],
         )
-    rows_insert(
+    rows_copy(
         CaseEvent,
         EVENT_COLUMNS,
         [

@@ -73,7 +73,7 @@ class Case(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveIntegerField(_("sequence"))
-    number = models.CharField(_("case number"), max_length=30, unique=True)
+    number = models.CharField(_("case number"), max_length=30)
     source = models.CharField(_("source"), max_length=16, choices=CaseSource.choices)
     external_id = models.CharField(
         _("external id"), max_length=64, blank=True, help_text=_("e.g. the 12345 work-order number")
@@ -189,6 +189,10 @@ class Case(models.Model):
             ("view_reporter_phone", _("Can read a reporter's phone number whole (recorded)"))
         ]
         constraints = [
+            # A constraint, not unique=True: that would add a second index for LIKE 'abc%'
+            # searches (the admin's search is a LIKE '%abc%', which it cannot serve), written
+            # at every intake.
+            models.UniqueConstraint(fields=["number"], name="enforcement_case_number_once"),
             models.UniqueConstraint(
                 fields=["street", "year", "sequence"], name="enforcement_case_sequence"
             ),
