@@ -147,6 +147,38 @@ class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         ]
 
 
+class CaseCreatedSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+    """What an intake answers: the case's number, where it stands and what the platform made of
+    the report (its street, cell, severity, likely duplicate). The whole case is at
+    ``Location``; what the caller sent is not echoed back."""
+
+    street = serializers.CharField(source="street.code", read_only=True)
+    cell = serializers.CharField(source="cell.code", read_only=True, default=None, allow_null=True)
+    matter_type = serializers.CharField(source="matter_type.code", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    likely_duplicate_of = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "status",
+            "status_label",
+            "version",
+            "source",
+            "external_id",
+            "matter_type",
+            "severity",
+            "handling_mode",
+            "street",
+            "cell",
+            "likely_duplicate_of",
+            "created_at",
+        ]
+
+
 class CaseDetailSerializer(CaseSerializer):
     """A case with its clocks, supervisions and department calls."""
 

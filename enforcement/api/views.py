@@ -186,7 +186,7 @@ class CaseViewSet(
 
     @extend_schema(
         request=s.CaseIntakeInputSerializer,
-        responses={201: s.CaseSerializer, 200: s.CaseSerializer},
+        responses={201: s.CaseCreatedSerializer, 200: s.CaseCreatedSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request, *args, **kwargs):
@@ -213,9 +213,9 @@ class CaseViewSet(
         if not intake.created and not case_list(user=user).filter(pk=case.pk).exists():
             # A work order filed before by someone else: say so, show nothing of it.
             raise Conflict(_("A case with this source and external id exists already."))
-        # The case as a list shows it (its clocks, supervisions and calls are a GET away): an
-        # intake is the API's busiest write, and the detail would cost three more reads.
-        body = s.CaseSerializer(case, context=self.get_serializer_context()).data
+        # Where the case stands, not the whole case (a GET away at Location): an intake is the
+        # API's busiest write.
+        body = s.CaseCreatedSerializer(case, context=self.get_serializer_context()).data
         response = Response(
             body,
             status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK,

@@ -42,6 +42,22 @@ def test_intake_answers_201_with_the_case_its_etag_and_location(world):
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "reported" and body["cell"] == HH_GRID_CELL
+    # Where the case stands; nothing of what the caller sent (the reporter's phone) echoed.
+    assert set(body) == {
+        "number",
+        "status",
+        "status_label",
+        "version",
+        "source",
+        "external_id",
+        "matter_type",
+        "severity",
+        "handling_mode",
+        "street",
+        "cell",
+        "likely_duplicate_of",
+        "created_at",
+    }
     assert response["ETag"] == f'"{body["version"]}"'
     assert response["Location"] == f"/api/v1/cases/{body['number']}/"
     detail = client_for(world, "hh_grid").get(response["Location"]).json()
