@@ -30,4 +30,4 @@ RUN SECRET_KEY=build-only-not-a-secret-0123456789abcdef DEBUG=false \
 
 USER shaoxiang
 EXPOSE 8000
-CMD ["sh", "-c", "exec gunicorn config.wsgi --preload --bind 0.0.0.0:${PORT} --workers 4 --timeout 60 --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn config.wsgi --preload --bind 0.0.0.0:${PORT} --workers 4 --worker-class gthread --threads 4 --timeout 60 --access-logfile -"]
