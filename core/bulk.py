@@ -11,6 +11,8 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import NOT_PROVIDED
 
+from core.sql import cursor_prepared
+
 # (model, database vendor) -> the INSERT statement of one instance and the fields it sends.
 _INSERT_STATEMENTS: dict[tuple, tuple[str, list]] = {}
 
@@ -18,7 +20,8 @@ _INSERT_STATEMENTS: dict[tuple, tuple[str, list]] = {}
 def instance_insert(obj) -> None:
     """Insert the unsaved model instance ``obj`` as ``obj.save(force_insert=True)`` would, and
     set its primary key: one ``INSERT … VALUES … RETURNING id`` (PostgreSQL and SQLite ≥ 3.35)
-    written once per model, values prepared by each field as Django prepares them
+    written once per model and prepared once per connection (core.sql.cursor_prepared),
+    values prepared by each field as Django prepares them
     (``pre_save``: auto_now stamps; ``get_db_prep_save``: time zones, JSON). Django's save
     compiles the same statement again for every row, which was most of an intake's time.
     No pre_save/post_save signals are sent: use it only for models nobody listens to (none
@@ -29,7 +32,7 @@ def instance_insert(obj) -> None:
         _INSERT_STATEMENTS[key] = _insert_statement(model)
     sql, fields = _INSERT_STATEMENTS[key]
     values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-    with connection.cursor() as cursor:
+    with cursor_prepared() as cursor:
         cursor.execute(sql, values)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding = False

@@ -143,36 +143,38 @@ def timer_start(
     now: datetime,
     call: DepartmentCall | None = None,
     supervision: Supervision | None = None,
-    fresh: bool = False,
 ) -> Timer | None:
     """Start the timer of ``stage`` by the policy in force now; None when no policy covers it.
-    Ends a live timer of the same stage and owner first, so a stage has one live timer, unless
-    ``fresh``: the owner was created in this transaction and has no timer yet."""
-    policy = sla_policy_for(case=case, stage=stage)
-    if policy is None:
-        logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
+    Ends a live timer of the same stage and owner first, so a stage has one live timer."""
+    timer = _timer_planned(case=case, stage=stage, now=now, call=call)
+    if timer is None:
         return None
-    if not fresh:
-        _live(case, [stage], call=call, supervision=supervision).update(
-            state=TimerState.CANCELLED, ended_at=now, next_at=None
-        )
-    timer = _timer_build(case=case, stage=stage, policy=policy, now=now, call=call)
+    _live(case, [stage], call=call, supervision=supervision).update(
+        state=TimerState.CANCELLED, ended_at=now, next_at=None
+    )
     timer.supervision = supervision
     instance_insert(timer)
     return timer
 
 
 def intake_timers_build(*, case: Case, now: datetime) -> list[Timer]:
-    """The timers an intake starts, unsaved (their case is being written in the same
-    statement: enforcement.services on PostgreSQL); what timers_on_transition(INTAKE) starts."""
-    timers = []
-    for stage in _stages_at_start(case, EventKind.INTAKE):
-        policy = sla_policy_for(case=case, stage=stage)
-        if policy is None:
-            logger.warning("no SLA policy for stage %s of a new case: no timer", stage)
-            continue
-        timers.append(_timer_build(case=case, stage=stage, policy=policy, now=now))
-    return timers
+    """The timers an intake starts, unsaved: its case has none to end yet, and on PostgreSQL
+    they are written in the statement that writes the case (enforcement.services)."""
+    planned = (
+        _timer_planned(case=case, stage=stage, now=now)
+        for stage in _stages_at_start(case, EventKind.INTAKE)
+    )
+    return [timer for timer in planned if timer is not None]
+
+
+def _timer_planned(*, case: Case, stage: str, now: datetime, call=None) -> Timer | None:
+    """The unsaved timer of ``stage`` by the policy in force now; None (logged) when no policy
+    covers it."""
+    policy = sla_policy_for(case=case, stage=stage)
+    if policy is None:
+        logger.warning("no SLA policy for stage %s of case %s: no timer", stage, case.number)
+        return None
+    return _timer_build(case=case, stage=stage, policy=policy, now=now, call=call)
 
 
 def _timer_times(policy: SlaPolicy, now: datetime) -> tuple[datetime, datetime | None]:
@@ -266,11 +268,14 @@ def timers_on_transition(*, case: Case, action: str) -> None:
     if action == EventKind.RESUME:
         timers_resume(case=case, now=now)
         return
+    if action == EventKind.INTAKE:
+        for timer in intake_timers_build(case=case, now=now):
+            instance_insert(timer)
+        return
     if action in _STAGES_ENDED:
         timers_cancel(case=case, stages=_STAGES_ENDED[action], now=now)
     for stage in _stages_at_start(case, action):
-        # A case just taken in has no timer to end yet.
-        timer_start(case=case, stage=stage, now=now, fresh=action == EventKind.INTAKE)
+        timer_start(case=case, stage=stage, now=now)
 
 
 def timers_on_call(*, call: DepartmentCall, action: str) -> None:
