@@ -1,4 +1,7 @@
-"""The only writer of CaseEvent, and the check of its hash chain.
+"""How CaseEvent rows are written, and the check of their hash chain. Every event goes through
+``case_event_record`` or ``case_events_record``, except a case's first on PostgreSQL, which the
+intake writes in the statement that numbers the case, with the hash ``first_event_hash_parts``
+prepares (enforcement.services).
 
 Each event's hash is SHA-256 over the previous event's hash of the same case and the event's
 canonical content: a JSON object with sorted keys of the case number, sequence, kind, actor id,
