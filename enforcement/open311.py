@@ -106,10 +106,11 @@ class Open311Error(Exception):
     exist, 403 for a wrong or missing api_key, 400 for anything else) and one or more
     descriptions meant for the user; each error's ``code`` is the HTTP status."""
 
-    def __init__(self, status: int, *descriptions: str):
+    def __init__(self, status: int, *descriptions: str, retry_after: int | None = None):
         super().__init__(*descriptions)
         self.status = status
         self.errors = [{"code": status, "description": str(text)} for text in descriptions]
+        self.retry_after = retry_after  # seconds, for a 429
 
 
 def parameters_check(names, allowed, *, attributes: bool = False) -> None:

@@ -14,8 +14,8 @@ formats, who is asking, and the spec's error bodies. The mapping is enforcement.
 
 Plain Django views, not DRF: Open311 has its own formats and error body, which DRF's content
 negotiation and the API's problem+json handler would only have to be kept away from. Every
-failure is the spec's ``errors`` body with 400, 403, 404 (or 405 for a wrong method); an
-unexpected exception is logged and answered as the spec's "general service error" (400), never
+failure is the spec's ``errors`` body with 400, 403, 404 (or 405 for a wrong method, 429 with
+Retry-After over the API's limit per key, the same count as /api/v1's); an unexpected exception is logged and answered as the spec's "general service error" (400), never
 a 500 page.
 
 JSON and XML follow the spec's examples: XML ``<?xml …?>`` then ``services``/``service``,
@@ -26,15 +26,22 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from functools import wraps
+from types import SimpleNamespace
 from xml.etree import ElementTree as ET
 
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from enforcement.api_keys import AUTH_SCHEME, HEADER_NAME, api_key_authenticate
+from enforcement.api_keys import (
+    AUTH_SCHEME,
+    HEADER_NAME,
+    ApiKeyRateThrottle,
+    api_key_authenticate,
+)
 from enforcement.open311 import (
     COMMON_PARAMETERS,
     REQUEST_CREATE_PARAMETERS,
@@ -100,7 +107,24 @@ def open311_render(data, *, root: str, fmt: str, status: int = 200) -> HttpRespo
 
 
 def _error_response(error: Open311Error, fmt: str) -> HttpResponse:
-    return open311_render(error.errors, root="errors", fmt=fmt, status=error.status)
+    response = open311_render(error.errors, root="errors", fmt=fmt, status=error.status)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _throttle(request, *, key=None, user=None) -> None:
+    """The API's limit per key (per signed-in user without one), ApiKeyRateThrottle's own
+    count, for these plain Django views: over it, Open311Error 429 with Retry-After."""
+    throttle = ApiKeyRateThrottle()
+    caller = SimpleNamespace(auth=key, user=key.user if key else user, META=request.META)
+    if not throttle.allow_request(caller, None):
+        seconds = max(1, math.ceil(throttle.wait() or 1))
+        raise Open311Error(
+            429,
+            _("Too many requests: try again in %(seconds)d s.") % {"seconds": seconds},
+            retry_after=seconds,
+        )
 
 
 def open311_endpoint(*methods: str):
@@ -159,8 +183,10 @@ def _reader(request):
         key = api_key_authenticate(raw)
         if key is None:
             raise Open311Error(403, _("Invalid api_key."))
+        _throttle(request, key=key)
         return key.user
     if request.user.is_authenticated:
+        _throttle(request, user=request.user)
         return request.user
     raise Open311Error(
         403, _("An api_key or a signed-in account is required: requests are not public.")
@@ -203,6 +229,7 @@ def _request_create(request, *, fmt: str):
     key = api_key_authenticate(raw)
     if key is None:
         raise Open311Error(403, _("Invalid api_key."))
+    _throttle(request, key=key)
     created = open311_request_create(key=key, data=request.POST)
     return open311_render([created], root="service_requests", fmt=fmt, status=201)
 

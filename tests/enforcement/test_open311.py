@@ -758,3 +758,28 @@ def test_an_unexpected_failure_is_a_400_general_error_not_a_500(world, monkeypat
     assert [children(error) for error in xml_of(response)] == [
         {"code": "400", "description": "General service error: the request failed."}
     ]
+
+
+# --- the limit per key ---
+
+
+def test_a_key_over_the_apis_rate_gets_a_429_error_body_with_retry_after(
+    world, settings, monkeypatch
+):
+    """Open311 counts against the same limit per key as /api/v1 (ApiKeyRateThrottle)."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from enforcement.api_keys import ApiKeyRateThrottle
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "cache", LocMemCache("open311-throttle", {}))
+    settings.API_THROTTLE_RATE = "2/min"
+    first = post("requests.json", form(world, description="一"))
+    second = get("requests.json", api_key=world["integration_raw"])
+    refused = post("requests.xml", form(world, description="三"))
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    root = ET.fromstring(refused.content)
+    assert root.tag == "errors" and root.find("error/code").text == "429"
+    assert Case.objects.filter(description="三").count() == 0
