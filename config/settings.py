@@ -266,6 +266,10 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 10, minimum=1)
 # Due deliveries claimed and enqueued per batch of a sweep.
 WEBHOOK_SWEEP_BATCH = env_int("WEBHOOK_SWEEP_BATCH", 200, minimum=1)
+# The hosts departments' webhook endpoints may be on, as ALLOWED_HOSTS is written ("*" any host,
+# ".gov.cn" the domain and its subdomains, or exact names and addresses): whoever may register
+# an endpoint makes the worker POST there, so name the departments' systems in production.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", ["*"])
 
 # --- REST API -----------------------------------------------------------------------------------
 # Requests per API key (a session: per user) over a period: "<n>/<s|min|hour|day>".

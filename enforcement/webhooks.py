@@ -49,11 +49,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http.request import validate_host
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -134,9 +136,24 @@ def webhook_secret_generate() -> str:
 
 def webhook_url_check(url: str) -> None:
     """Raise ValidationError unless ``url`` is an absolute http(s) URL (URLField also takes
-    ftp, which cannot receive a POST)."""
+    ftp, which cannot receive a POST) on a host of settings.WEBHOOK_ALLOWED_HOSTS."""
     if not url.lower().startswith(("http://", "https://")):
         raise ValidationError({"url": _("Only http and https URLs can receive webhooks.")})
+    if not webhook_host_allowed(url):
+        raise ValidationError(
+            {"url": _("Webhooks may not be sent to this host (WEBHOOK_ALLOWED_HOSTS).")}
+        )
+
+
+def webhook_host_allowed(url: str) -> bool:
+    """Whether ``url``'s host is one of settings.WEBHOOK_ALLOWED_HOSTS, matched as Django
+    matches ALLOWED_HOSTS (checked at registration and again at each delivery, so that a
+    narrowed setting also stops endpoints registered before)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return bool(host) and validate_host(host, settings.WEBHOOK_ALLOWED_HOSTS)
 
 
 def webhook_events_check(events) -> list[str]:
@@ -474,6 +491,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> _Answer:
     """POST once; every failure is an answer, never an exception."""
     if not url.lower().startswith(("http://", "https://")):
         return _Answer(error=f"not an http(s) URL: {url!r}")
+    if not webhook_host_allowed(url):
+        return _Answer(error=f"host not in WEBHOOK_ALLOWED_HOSTS: {url!r}")
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 -- scheme checked above
     opener = urllib.request.build_opener(_RedirectRefused)
     try:

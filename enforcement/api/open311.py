@@ -14,9 +14,10 @@ formats, who is asking, and the spec's error bodies. The mapping is enforcement.
 
 Plain Django views, not DRF: Open311 has its own formats and error body, which DRF's content
 negotiation and the API's problem+json handler would only have to be kept away from. Every
-failure is the spec's ``errors`` body with 400, 403, 404 (or 405 for a wrong method, 429 with
-Retry-After over the API's limit per key, the same count as /api/v1's); an unexpected exception is logged and answered as the spec's "general service error" (400), never
-a 500 page.
+failure is the spec's ``errors`` body with 400, 403, 404 (405 for a wrong method; 429 with
+Retry-After over the API's limit per key, the same count as /api/v1's); an unexpected
+exception is logged and answered as the spec's "general service error" (400), never a 500
+page.
 
 JSON and XML follow the spec's examples: XML ``<?xml …?>`` then ``services``/``service``,
 ``service_definition``, ``service_requests``/``request``, ``errors``/``error``; the JSON is the

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
@@ -405,6 +406,27 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(world, receiver, clo
 
     assert len(receiver.received) == 1
     assert list(delivery.attempt_log.values_list("status_code", flat=True)) == [302]
+
+
+def test_only_hosts_of_webhook_allowed_hosts_are_registered_or_sent_to(
+    world, receiver, clock, settings
+):
+    """Whoever registers an endpoint makes the worker POST there: WEBHOOK_ALLOWED_HOSTS names
+    the departments' systems, at registration and again at each delivery."""
+    _endpoint, delivery = emitted(world, receiver)  # registered while any host was allowed
+    settings.WEBHOOK_ALLOWED_HOSTS = [".hb.gov.cn", "10.1.2.3"]
+
+    with pytest.raises(ValidationError):
+        endpoint_of(world["environment"], "http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(ValidationError):
+        endpoint_of(world["environment"], "http://127.0.0.1:6379/")
+    assert endpoint_of(world["environment"], "https://api.hb.gov.cn/shaoxiang").pk
+    assert endpoint_of(world["environment"], "http://10.1.2.3:8080/hook").pk
+
+    assert webhook_deliver(delivery.pk) is False  # its host is no longer allowed
+    assert receiver.received == []
+    attempt = delivery.attempt_log.get()
+    assert attempt.status_code is None and "WEBHOOK_ALLOWED_HOSTS" in attempt.error
 
 
 def test_a_claimed_delivery_is_sent_by_one_worker_only(world, receiver, clock, monkeypatch):
