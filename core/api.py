@@ -17,13 +17,13 @@ import copy
 import re
 from http import HTTPStatus
 
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -43,6 +43,27 @@ def query_params_reject_unknown(request, allowed) -> None:
 
 
 # --- exceptions for the statuses DRF has no class for ------------------------------------------
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by a code (its ``slug_field``): only text without NUL characters
+    reaches the database (PostgreSQL refuses NUL in a text parameter with an error, which
+    SlugRelatedField would let through as a 500). ``lookup``: a function from the code to the
+    object, raising ObjectDoesNotExist (a kept lookup); by default the queryset is asked."""
+
+    def __init__(self, *, lookup=None, **kwargs):
+        self.lookup = lookup
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        if self.lookup is None:
+            return super().to_internal_value(data)
+        try:
+            return self.lookup(data)
+        except ObjectDoesNotExist:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+
+
 class FieldsBuiltOnce:
     """A ModelSerializer mixin: the fields are built from the model once per class and copied
     for each serializer, as a plain Serializer copies its declared fields. A ModelSerializer

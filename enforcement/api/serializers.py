@@ -1,11 +1,10 @@
 """What the case API reads and writes. Output serializers render rows; each transition has its
 own input serializer, which only parses: the rules are the workflow's."""
 
-from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.api import FieldsBuiltOnce
+from core.api import CodeRelatedField, FieldsBuiltOnce
 from enforcement.choices import CaseSource, DispatchTarget, HandlingMode, Severity
 from enforcement.models import (
     Case,
@@ -226,24 +225,15 @@ LAT = {"min_value": -90.0, "max_value": 90.0}
 LNG = {"min_value": -180.0, "max_value": 180.0}
 
 
-class MatterTypeField(serializers.SlugRelatedField):
-    """A matter type by its code, from the process's kept types (every intake names one)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            return matter_type_by_code(data)
-        except MatterType.DoesNotExist:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
-
-
 class CaseIntakeInputSerializer(serializers.Serializer):
     """A new case from any source. An integration's API key files cases as its own source."""
 
     source = serializers.ChoiceField(choices=CaseSource.choices, required=False)
-    matter_type = MatterTypeField(
-        slug_field="code", queryset=MatterType.objects.all(), help_text=_("matter type code")
+    matter_type = CodeRelatedField(
+        slug_field="code",
+        queryset=MatterType.objects.all(),
+        lookup=matter_type_by_code,  # kept per process: every intake names one
+        help_text=_("matter type code"),
     )
     description = serializers.CharField(max_length=4000)
     lat = serializers.FloatField(**LAT)
@@ -253,7 +243,7 @@ class CaseIntakeInputSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     reporter_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    street = serializers.SlugRelatedField(
+    street = CodeRelatedField(
         slug_field="code",
         queryset=Region.objects.filter(level=RegionLevel.STREET),
         required=False,
