@@ -4,7 +4,7 @@ single instances (every intake and transition writes a case, an event, a timer).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -126,10 +126,19 @@ def rows_copy(model, fields: list[str], rows: list[tuple]) -> list[int]:
     return ids
 
 
+def json_records(records) -> str:
+    """``records`` (dicts of column -> value, or a list of them) as JSON for PostgreSQL's
+    json_populate_record(set): what json.dumps cannot write itself as PostgreSQL reads it back
+    into the column (times in ISO 8601, durations in seconds)."""
+    return json.dumps(records, ensure_ascii=False, default=_json_value)
+
+
 def _json_value(value):
     """What json.dumps cannot write itself, as PostgreSQL reads it back into the column."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds()} seconds"
     if isinstance(value, Decimal | UUID):
         return str(value)
     raise TypeError(f"rows_insert cannot send {type(value).__name__} values")

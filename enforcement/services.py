@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import instance_insert
+from core.bulk import instance_insert, json_records
 from core.choices import DeliveryState
 from core.crypto import field_decrypt, field_encrypt
 from core.models import Notification, NotificationDelivery
@@ -238,8 +238,10 @@ def _case_write_at_once(case: Case, *, event_data: dict, actor, now) -> None:
         "slot": NUMBER_SLOT,
         "now": now,
     }
-    for i, field in enumerate(_CASE_FIELDS):
-        params[f"c{i}"] = field.get_db_prep_save(field.pre_save(case, True), connection)
+    # The case and its timers as JSON records (json_populate_record): two parameters instead of
+    # fifty, which psycopg would convert one by one, and a statement short enough for psycopg
+    # to keep its parsed form.
+    params["case"] = json_records({f.column: f.pre_save(case, True) for f in _CASE_FIELDS})
     head, tail, data = first_event_hash_parts(
         kind=EventKind.INTAKE,
         actor_id=actor.pk if actor else None,
@@ -256,10 +258,12 @@ def _case_write_at_once(case: Case, *, event_data: dict, actor, now) -> None:
         e_head=head,
         e_tail=tail,
     )
-    timers = intake_timers_build(case=case, now=now)
-    for t, timer in enumerate(timers):
-        for i, field in enumerate(_TIMER_FIELDS):
-            params[f"t{t}_{i}"] = field.get_db_prep_save(field.pre_save(timer, True), connection)
+    params["timers"] = json_records(
+        [
+            {f.column: f.pre_save(timer, True) for f in _TIMER_FIELDS}
+            for timer in intake_timers_build(case=case, now=now)
+        ]
+    )
     message = _intake_message(case)
     recipients = list(dict.fromkeys(user.pk for user in message.recipients))
     params.update(
@@ -270,12 +274,10 @@ def _case_write_at_once(case: Case, *, event_data: dict, actor, now) -> None:
         d_channels=channels_enabled() if recipients else [],
         d_state=DeliveryState.PENDING.value,
     )
-    key = (connection.vendor, len(timers))
-    if key not in _AT_ONCE_SQL:
-        _AT_ONCE_SQL[key] = _at_once_sql(len(timers))
-    sql = _AT_ONCE_SQL[key]
+    if not _AT_ONCE_SQL:
+        _AT_ONCE_SQL.append(_at_once_sql())
     with cursor_prepared() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_AT_ONCE_SQL[0], params)
         case.pk, case.sequence, case.number, delivery_ids = cursor.fetchone()
     case._state.adding = False
     case._state.db = connection.alias
@@ -285,30 +287,30 @@ def _case_write_at_once(case: Case, *, event_data: dict, actor, now) -> None:
 # The columns _case_write_at_once sends (the database fills the case's id, sequence, number).
 _CASE_FIELDS = [f for f in Case._meta.concrete_fields if f.name not in ("id", "sequence", "number")]
 _TIMER_FIELDS = [f for f in Timer._meta.concrete_fields if f.name not in ("id", "case")]
-# (vendor, number of timers) -> the statement of _case_write_at_once.
-_AT_ONCE_SQL: dict[tuple, str] = {}
+# The statement of _case_write_at_once, once written (PostgreSQL only).
+_AT_ONCE_SQL: list[str] = []
 
 
-def _at_once_sql(timers: int) -> str:
-    """The statement of _case_write_at_once for ``timers`` timers (table and column names from
-    the models, every value a parameter)."""
+def _at_once_sql() -> str:
+    """The statement of _case_write_at_once (table and column names from the models, every
+    value a parameter)."""
     quote = connection.ops.quote_name
     counter = quote(CaseNumberCounter._meta.db_table)
+    case_table = quote(Case._meta.db_table)
+    timer_table = quote(Timer._meta.db_table)
     case_columns = ", ".join(quote(f.column) for f in _CASE_FIELDS)
-    case_values = ", ".join(f"%(c{i})s" for i in range(len(_CASE_FIELDS)))
     timer_columns = ", ".join(quote(f.column) for f in _TIMER_FIELDS)
     ctes = [
         f"""counter AS (
             INSERT INTO {counter} (street_id, year, last) VALUES (%(street)s, %(year)s, 1)
             ON CONFLICT (street_id, year) DO UPDATE SET last = {counter}.last + 1
             RETURNING last)""",  # noqa: S608
-        # VALUES, not SELECT: each value takes its column's type (a NULL too, bound on the
-        # server by cursor_prepared).
         f"""new_case AS (
-            INSERT INTO {quote(Case._meta.db_table)} ({case_columns}, sequence, number)
-            VALUES ({case_values}, (SELECT last FROM counter),
-                    %(prefix)s || (SELECT lpad(last::text, greatest(6, length(last::text)), '0')
-                                     FROM counter))
+            INSERT INTO {case_table} ({case_columns}, sequence, number)
+            SELECT {case_columns}, (SELECT last FROM counter),
+                   %(prefix)s || (SELECT lpad(last::text, greatest(6, length(last::text)), '0')
+                                    FROM counter)
+              FROM json_populate_record(NULL::{case_table}, %(case)s::json)
             RETURNING id, sequence, number)""",  # noqa: S608
         f"""new_event AS (
             INSERT INTO {quote(CaseEvent._meta.db_table)} (case_id, sequence, kind, actor_id,
@@ -317,13 +319,10 @@ def _at_once_sql(timers: int) -> str:
                     %(e_to)s, %(e_data)s, %(e_genesis)s,
                     (SELECT encode(sha256(convert_to(%(e_head)s || number || %(e_tail)s,
                                                      'UTF8')), 'hex') FROM new_case)))""",  # noqa: S608
-        *(
-            f"""timer_{t} AS (
-            INSERT INTO {quote(Timer._meta.db_table)} (case_id, {timer_columns})
-            VALUES ((SELECT id FROM new_case),
-                    {", ".join(f"%(t{t}_{i})s" for i in range(len(_TIMER_FIELDS)))}))"""  # noqa: S608
-            for t in range(timers)
-        ),
+        f"""new_timers AS (
+            INSERT INTO {timer_table} (case_id, {timer_columns})
+            SELECT (SELECT id FROM new_case), {timer_columns}
+              FROM json_populate_recordset(NULL::{timer_table}, %(timers)s::json))""",  # noqa: S608
         f"""new_notifications AS (
             INSERT INTO {quote(Notification._meta.db_table)}
               (recipient_id, kind, title, body, reference, created_at)
