@@ -48,6 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import section_write, verdict  # noqa: E402
 from bench.scratch import (  # noqa: E402 -- after the path is set
     REDIS_URL,
     SERVER_URL,
@@ -71,7 +72,6 @@ PROFILE_REQUESTS = 50  # in-process intakes timed, then as many profiled
 PROFILE_TOP = 15
 INTAKE_PATH = "/api/v1/cases/"
 MINIMAL_PATH = "/bench/minimal/"
-MARK_BEGIN, MARK_END = "<!-- bench:api_intake:begin -->", "<!-- bench:api_intake:end -->"
 
 # Targets of the issue.
 RATIO_MIN = 0.5  # intake requests/s ≥ half of the minimal endpoint's
@@ -482,31 +482,6 @@ def process_cpu_seconds(pid: int) -> float:
 # --- report ---
 
 
-def verdict(ok: bool) -> str:
-    return "meets" if ok else "**MISSES**"
-
-
-def section_write(lines: list[str]) -> None:
-    section = "\n".join([MARK_BEGIN, *lines, MARK_END])
-    print(section)
-    doc = ROOT / "docs" / "PERFORMANCE.md"
-    text = (
-        doc.read_text()
-        if doc.exists()
-        else "# Performance\n\nFigures measured by the scripts in `bench/`.\n"
-    )
-    if MARK_BEGIN in text:
-        text = re.sub(
-            re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END),
-            lambda _m: section,
-            text,
-            flags=re.S,
-        )
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    doc.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measured, per endpoint")
@@ -603,7 +578,7 @@ def main() -> None:
     if args.no_docs:
         print("\n".join(lines))
     else:
-        section_write(lines)
+        section_write("api_intake", lines)
 
 
 def _abridged(sql: str) -> str:

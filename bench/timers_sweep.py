@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import threading
@@ -34,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import section_write, verdict  # noqa: E402
 from bench.scratch import (  # noqa: E402 -- after the path is set
     REDIS_URL,
     SERVER_URL,
@@ -50,7 +50,6 @@ CASES = 1_000
 DUE_COUNTS = (1_000, 10_000)
 EMPTY_RUNS = 200
 DUE_REPEATS = 5  # sweeps of 1,000 due per size; the median is reported
-MARK_BEGIN, MARK_END = "<!-- bench:timers_sweep:begin -->", "<!-- bench:timers_sweep:end -->"
 
 # Targets of the issue.
 EMPTY_MAX_MS = 5.0
@@ -410,31 +409,6 @@ def quantile(values: list[float], q: float) -> float:
 # --- report ---
 
 
-def verdict(ok: bool) -> str:
-    return "meets" if ok else "**MISSES**"
-
-
-def section_write(lines: list[str]) -> None:
-    section = "\n".join([MARK_BEGIN, *lines, MARK_END])
-    print(section)
-    doc = ROOT / "docs" / "PERFORMANCE.md"
-    text = (
-        doc.read_text()
-        if doc.exists()
-        else "# Performance\n\nFigures measured by the scripts in `bench/`.\n"
-    )
-    if MARK_BEGIN in text:
-        text = re.sub(
-            re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END),
-            lambda _m: section,
-            text,
-            flags=re.S,
-        )
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    doc.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="pending timers")
@@ -529,7 +503,7 @@ def main() -> None:
     if args.no_docs:
         print("\n".join(lines))
     else:
-        section_write(lines)
+        section_write("timers_sweep", lines)
 
 
 def report_lines(
