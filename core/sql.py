@@ -1,5 +1,5 @@
-"""Hand-written statements of the hot paths (intake, the timer sweep): a cursor that prepares
-them once per database connection."""
+"""Hand-written statements of the hot paths (intake; the case, event and timer rows of every
+transition): a cursor that prepares them once per database connection."""
 
 from __future__ import annotations
 
