@@ -9,10 +9,11 @@ All datetimes are timezone-aware; "local" is ``settings.TIME_ZONE``."""
 from __future__ import annotations
 
 import logging
-import time as time_module
+import threading
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from cachetools import TTLCache, cached
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -24,34 +25,27 @@ from core.models import CalendarDay
 
 logger = logging.getLogger(__name__)
 
-# date -> is_working_day of every CalendarDay row; None until first read in this process.
-_overrides: dict[date, bool] | None = None
-_overrides_read_at = 0.0
-# A process rereads the overrides this often (seconds), so that an edit made in the admin (web)
-# reaches the workers' sweeps within a minute without a restart.
-OVERRIDES_MAX_AGE = REFERENCE_MAX_AGE
 # Years outside chinese_calendar's data already warned about, so the log is not flooded.
 _years_warned: set[int] = set()
 
 
 def calendar_cache_clear() -> None:
     """Forget the cached overrides; the next lookup reads CalendarDay again. Cheap, idempotent."""
-    global _overrides
-    _overrides = None
+    _overrides_get.cache_clear()
 
 
+@cached(cache=TTLCache(maxsize=1, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
 def _overrides_get() -> dict[date, bool]:
-    global _overrides, _overrides_read_at
-    if _overrides is None or time_module.monotonic() - _overrides_read_at > OVERRIDES_MAX_AGE:
-        _overrides = dict(CalendarDay.objects.values_list("date", "is_working_day"))
-        _overrides_read_at = time_module.monotonic()
-    return _overrides
+    """date -> is_working_day of every CalendarDay row, kept per process for REFERENCE_MAX_AGE
+    seconds, so that an edit made in the admin (web) reaches the workers' sweeps within a
+    minute without a restart."""
+    return dict(CalendarDay.objects.values_list("date", "is_working_day"))
 
 
 def calendar_day_save(*, day: date, is_working_day: bool, reason: str) -> CalendarDay:
     """Create or replace the override of ``day``. Idempotent. Clears this process's cache at once
-    and again after commit; other processes (workers) read overrides once and keep them until
-    they restart or call calendar_cache_clear()."""
+    and again after commit; other processes (workers) read the overrides again within
+    REFERENCE_MAX_AGE seconds."""
     row, _ = CalendarDay.objects.update_or_create(
         date=day, defaults={"is_working_day": is_working_day, "reason": reason}
     )

@@ -28,10 +28,7 @@ def locate_rows() -> list[tuple]:
     return [(pk, code, geometry_shape(geometry)) for pk, code, geometry in cells]
 
 
-_cells: TTLCache = TTLCache(maxsize=10_000, ttl=REFERENCE_MAX_AGE)
-
-
-@cached(cache=_cells, lock=threading.Lock())
+@cached(cache=TTLCache(maxsize=10_000, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
 def cell_with_street(cell_id: int, version: int) -> GridCell:
     """The cell with its community and street loaded, as the located point's case needs them
     (``version``: the net's, from the locate index's CellRef). Kept per process for the net's

@@ -146,21 +146,12 @@ class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         ]
 
 
-class CaseCreatedSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class CaseCreatedSerializer(CaseSerializer):
     """What an intake answers: the case's number, where it stands and what the platform made of
     the report (its street, cell, severity, likely duplicate). The whole case is at
-    ``Location``; what the caller sent is not echoed back."""
+    ``Location``; what the caller sent is not echoed back. CaseSerializer's fields, fewer."""
 
-    street = serializers.CharField(source="street.code", read_only=True)
-    cell = serializers.CharField(source="cell.code", read_only=True, default=None, allow_null=True)
-    matter_type = serializers.CharField(source="matter_type.code", read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    likely_duplicate_of = serializers.SlugRelatedField(
-        slug_field="number", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = Case
+    class Meta(CaseSerializer.Meta):
         fields = [
             "number",
             "status",

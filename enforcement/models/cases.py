@@ -56,6 +56,13 @@ class CaseNumberCounter(models.Model):
         return f"{self.street_id}/{self.year}: {self.last}"
 
 
+def _partial_fk_index(field: str, name: str) -> models.Index:
+    """An index of ``field`` over the rows where it is set."""
+    return models.Index(
+        fields=[field], condition=models.Q(**{f"{field}__isnull": False}), name=name
+    )
+
+
 class Case(models.Model):
     """One case: a problem reported once, numbered per street and year, worked round the loop.
     ``status`` and ``version`` are written only by enforcement.workflow (compare-and-set on
@@ -205,47 +212,18 @@ class Case(models.Model):
             ),
         ]
         indexes = [
-            # Lookups by subject (visibility, workload, merges); most cases have none,
-            # so only the rows that have one are indexed.
-            models.Index(
-                fields=["subject"],
-                condition=models.Q(subject__isnull=False),
-                name="enforcement_case_subject",
-            ),
-            # Lookups by team (visibility, workload, merges); most cases have none,
-            # so only the rows that have one are indexed.
-            models.Index(
-                fields=["team"],
-                condition=models.Q(team__isnull=False),
-                name="enforcement_case_team",
-            ),
-            # Lookups by officer (visibility, workload, merges); most cases have none,
-            # so only the rows that have one are indexed.
-            models.Index(
-                fields=["officer"],
-                condition=models.Q(officer__isnull=False),
-                name="enforcement_case_officer",
-            ),
-            # Lookups by likely duplicate of (visibility, workload, merges); most cases have none,
-            # so only the rows that have one are indexed.
-            models.Index(
-                fields=["likely_duplicate_of"],
-                condition=models.Q(likely_duplicate_of__isnull=False),
-                name="enforcement_case_duplicate_of",
-            ),
-            # Lookups by merged into (visibility, workload, merges); most cases have none,
-            # so only the rows that have one are indexed.
-            models.Index(
-                fields=["merged_into"],
-                condition=models.Q(merged_into__isnull=False),
-                name="enforcement_case_merged_into",
-            ),
-            # Lookups by reported by (visibility, workload, merges); most cases have none,
-            # so only the rows that have one are indexed.
-            models.Index(
-                fields=["reported_by"],
-                condition=models.Q(reported_by__isnull=False),
-                name="enforcement_case_reported_by",
+            # Lookups by the foreign keys most cases leave empty (visibility, workload,
+            # merges): only the rows that have one are indexed.
+            *(
+                _partial_fk_index(field, name)
+                for field, name in (
+                    ("subject", "enforcement_case_subject"),
+                    ("team", "enforcement_case_team"),
+                    ("officer", "enforcement_case_officer"),
+                    ("likely_duplicate_of", "enforcement_case_duplicate_of"),
+                    ("merged_into", "enforcement_case_merged_into"),
+                    ("reported_by", "enforcement_case_reported_by"),
+                )
             ),
             # Case lists by street and status (command centre), newest first.
             models.Index(
