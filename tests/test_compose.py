@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
+# The Compose Specification's JSON schema, vendored with its licence (Apache-2.0) beside it.
+SCHEMA = ROOT / "tests" / "data" / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
