@@ -24,14 +24,15 @@ $(VENV)/.installed-dev: pyproject.toml
 	$(INSTALL) '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -e ".[dev]"'
 	touch $@
 
-## run: web on 127.0.0.1:$(PORT), one Celery worker and beat, in the foreground; Ctrl-C stops all.
+## run: the embedded broker, web on 127.0.0.1:$(PORT), one Celery worker and beat, in the
+## foreground under supervisor (a process that dies is restarted); Ctrl-C stops all.
 run: $(VENV)/.installed-run
+	$(BIN)/python -m config.instance
 	$(BIN)/python manage.py translations_compile
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Shaoxiang: http://127.0.0.1:$(PORT)/   health: http://127.0.0.1:$(PORT)/healthz   (Ctrl-C stops all)"
-	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+	exec $(BIN)/python manage.py platform_run --port $(PORT)
 
 ## test: lint, then the whole suite except the browser tests.
 test: $(VENV)/.installed-dev lint pytest

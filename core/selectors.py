@@ -73,8 +73,24 @@ def _age(seen_at: datetime | None, now: datetime, stale_after: int) -> dict:
     }
 
 
+# Seconds /healthz waits for a worker to answer a ping: it returns at the first answer, so
+# this is paid only when no worker answers.
+WORKER_PING_SECONDS = 1.0
+
+
+def _worker_answers() -> bool:
+    """A worker answers a ping through the broker now. The heartbeat proves that a worker
+    consumes tasks, but only within two intervals; the ping tells at once that none is there
+    (killed, or being restarted), which a heartbeat at most twenty seconds old cannot."""
+    try:
+        return bool(celery_app.control.ping(timeout=WORKER_PING_SECONDS, limit=1))
+    except Exception:  # the broker failed between its check and the ping: nobody answers
+        return False
+
+
 def health_report() -> HealthReport:
-    """Database, broker, the last beat tick and the freshest worker heartbeat."""
+    """Database, broker, the last beat tick, and the freshest worker heartbeat of a worker that
+    also answers a ping now."""
     stale_after = settings.HEALTH_STALE_AFTER
     report = HealthReport(stale_after_seconds=stale_after)
     report.database = _database_check()
@@ -90,6 +106,9 @@ def health_report() -> HealthReport:
     )
     report.beat = _age(last["beat"], now, stale_after)
     report.worker = _age(last["worker"], now, stale_after)
+    answers = report.broker["ok"] and _worker_answers()
+    report.worker["answers_ping"] = answers
+    report.worker["ok"] = report.worker["ok"] and answers
     return report
 
 

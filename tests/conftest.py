@@ -1,10 +1,47 @@
 import os
+import subprocess
+import time
 
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
 # thread with a running loop unless told. Tests only, never settings (NOTES.md).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_broker(tmp_path_factory):
+    """On the embedded default (no REDIS_URL) the suite's broker is an embedded redis-server of
+    its own (one per xdist worker), started as `make run` starts one, so that tests never
+    publish into a running instance's queue under ./var."""
+    from django.conf import settings
+
+    from config.celery import app
+    from core.embedded_redis import redis_server_args
+
+    if settings.REDIS_URL:
+        yield
+        return
+    directory = tmp_path_factory.mktemp("broker")
+    socket = directory / "redis.sock"
+    server = subprocess.Popen(
+        redis_server_args(directory=directory, socket=socket),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the suite's embedded redis-server did not start")
+        time.sleep(0.02)
+    url = f"redis+socket://{socket}"
+    settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    try:
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture

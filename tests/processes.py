@@ -129,6 +129,22 @@ def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
     return done.stdout
 
 
+def embedded_broker_wait(env: dict[str, str], process: subprocess.Popen, *, what) -> None:
+    """Wait until the embedded redis-server of the instance ``env`` describes (started by
+    ``manage.py redis_embedded``) answers on its socket."""
+    path = Path(env["VAR_DIR"]).resolve() / "redis.sock"
+
+    def answers() -> bool:
+        assert process.poll() is None, what()
+        try:
+            with redis.Redis(unix_socket_path=str(path), socket_connect_timeout=1) as client:
+                return client.ping()
+        except (redis.exceptions.ConnectionError, FileNotFoundError):
+            return False
+
+    wait_for(answers, timeout=30, what=what)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

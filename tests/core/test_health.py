@@ -14,6 +14,12 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.get_fixed_timezone(480))
 
 
+@pytest.fixture
+def worker_answers(monkeypatch):
+    """A worker answers /healthz's ping (the real ping runs in test_processes.py)."""
+    monkeypatch.setattr("core.selectors._worker_answers", lambda: True)
+
+
 def beats_at(when, *components):
     with time_machine.travel(when, tick=False):
         for component in components:
@@ -22,7 +28,7 @@ def beats_at(when, *components):
             )
 
 
-def test_healthy_when_beat_and_worker_are_fresh(client, settings):
+def test_healthy_when_beat_and_worker_are_fresh(client, settings, worker_answers):
     settings.HEALTH_STALE_AFTER = 20
     beats_at(NOW - timedelta(seconds=5), Component.BEAT, Component.WORKER)
 
@@ -40,11 +46,12 @@ def test_healthy_when_beat_and_worker_are_fresh(client, settings):
         "age_seconds": 5.0,
     }
     assert body["worker"]["age_seconds"] == 5.0
+    assert body["worker"]["answers_ping"] is True
     assert body["stale_after_seconds"] == 20
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_503_when_the_worker_is_older_than_two_intervals(client, settings):
+def test_503_when_the_worker_is_older_than_two_intervals(client, settings, worker_answers):
     settings.HEALTH_STALE_AFTER = 20
     beats_at(NOW - timedelta(seconds=3), Component.BEAT)
     beats_at(NOW - timedelta(seconds=21), Component.WORKER)
@@ -60,6 +67,28 @@ def test_503_when_the_worker_is_older_than_two_intervals(client, settings):
         "ok": False,
         "last_seen": (NOW - timedelta(seconds=21)).astimezone(UTC).isoformat(),
         "age_seconds": 21.0,
+        "answers_ping": True,
+    }
+
+
+def test_503_at_once_when_no_worker_answers_though_its_last_heartbeat_is_fresh(client, settings):
+    # given a heartbeat a second old, and no worker running (this test process starts none):
+    # the worker was killed after its last heartbeat
+    settings.HEALTH_STALE_AFTER = 20
+    beats_at(NOW - timedelta(seconds=1), Component.BEAT, Component.WORKER)
+
+    # when /healthz is asked
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/healthz")
+
+    # then the worker is reported missing now, not twenty seconds later
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is True
+    assert response.json()["worker"] == {
+        "ok": False,
+        "last_seen": (NOW - timedelta(seconds=1)).astimezone(UTC).isoformat(),
+        "age_seconds": 1.0,
+        "answers_ping": False,
     }
 
 
@@ -75,15 +104,20 @@ def test_503_when_beat_is_stale_even_if_a_worker_is_fresh(client, settings):
     assert response.json()["beat"]["ok"] is False
 
 
-def test_503_when_nothing_ever_ran(client):
+def test_503_when_nothing_ever_ran(client, worker_answers):
     response = client.get("/healthz")
 
     assert response.status_code == 503
     assert response.json()["beat"] == {"ok": False, "last_seen": None, "age_seconds": None}
-    assert response.json()["worker"] == {"ok": False, "last_seen": None, "age_seconds": None}
+    assert response.json()["worker"] == {
+        "ok": False,
+        "last_seen": None,
+        "age_seconds": None,
+        "answers_ping": True,
+    }
 
 
-def test_the_freshest_of_several_workers_counts(client, settings):
+def test_the_freshest_of_several_workers_counts(client, settings, worker_answers):
     settings.HEALTH_STALE_AFTER = 20
     beats_at(NOW - timedelta(seconds=2), Component.BEAT)
     beats_at(NOW - timedelta(seconds=300), Component.WORKER)
@@ -97,7 +131,7 @@ def test_the_freshest_of_several_workers_counts(client, settings):
     assert response.json()["worker"]["age_seconds"] == 4.0
 
 
-def test_503_when_the_broker_is_unreachable(client, settings, monkeypatch):
+def test_503_when_the_broker_is_unreachable(client, settings, monkeypatch, worker_answers):
     from config.celery import app
 
     settings.HEALTH_STALE_AFTER = 20
@@ -111,6 +145,7 @@ def test_503_when_the_broker_is_unreachable(client, settings, monkeypatch):
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
     assert response.json()["broker"]["transport"] == "redis"
+    assert response.json()["worker"]["answers_ping"] is False  # not asked: no broker to ask on
 
 
 def test_healthz_accepts_only_get(client):

@@ -16,7 +16,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.processes import CELERY, ROOT, query, scratch_database, stop
+from tests.processes import CELERY, ROOT, embedded_broker_wait, query, scratch_database, stop
 
 DEADLINE = 60  # seconds: acceptance asks for beat and worker alive within 60 s
 
@@ -55,7 +55,19 @@ def test_worker_and_beat_processes_run_the_scheduled_heartbeat(broker, tmp_path)
         )
         started = time.time()
         worker_name = f"e2e-{tag}@{socket.gethostname()}"
-        logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
+        logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("redis", "worker", "beat")}  # noqa: SIM115
+        broker_server = None
+        if broker == "embedded":
+            broker_server = subprocess.Popen(
+                [sys.executable, "manage.py", "redis_embedded"],
+                cwd=ROOT,
+                env=env,
+                stdout=logs["redis"],
+                stderr=subprocess.STDOUT,
+            )
+            embedded_broker_wait(
+                env, broker_server, what=lambda: (tmp_path / "redis.log").read_text()
+            )
         worker = subprocess.Popen(
             [CELERY, "-A", "config", "worker", "-l", "INFO", "-c", "1", "-n", worker_name],
             cwd=ROOT,
@@ -105,7 +117,7 @@ def test_worker_and_beat_processes_run_the_scheduled_heartbeat(broker, tmp_path)
                 timeout=60,
             )
             assert health.returncode == 0, health.stdout + health.stderr
-            transport = "redis" if broker == "redis" else "filesystem"
+            transport = "redis" if broker == "redis" else "redis+socket"
             assert f'"transport": "{transport}"' in health.stdout
 
             if broker == "embedded":
@@ -127,6 +139,8 @@ def test_worker_and_beat_processes_run_the_scheduled_heartbeat(broker, tmp_path)
         finally:
             beat_status = stop(beat)
             stop(worker)
+            if broker_server is not None:
+                stop(broker_server)
             for log in logs.values():
                 log.close()
 
@@ -165,6 +179,15 @@ def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
             check=True,
             timeout=180,
         )
+        broker_log = open(tmp_path / "redis.log", "w")  # noqa: SIM115
+        broker_server = subprocess.Popen(
+            [sys.executable, "manage.py", "redis_embedded"],
+            cwd=ROOT,
+            env=env,
+            stdout=broker_log,
+            stderr=subprocess.STDOUT,
+        )
+        embedded_broker_wait(env, broker_server, what=lambda: (tmp_path / "redis.log").read_text())
         log = open(tmp_path / "beat.log", "w")  # noqa: SIM115
         beat = subprocess.Popen(
             [CELERY, "-A", "config", "beat", "-l", "INFO"],
@@ -208,7 +231,9 @@ def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
             if beat.poll() is None:
                 beat.kill()
                 beat.wait(timeout=10)
+            stop(broker_server)
             log.close()
+            broker_log.close()
         assert status == 0, (tmp_path / "beat.log").read_text()
         assert query(
             database_url, "SELECT holder FROM core_heartbeat WHERE component = 'beat'"

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from tests.processes import (
     CELERY,
     ROOT,
     as_utc,
+    embedded_broker_wait,
     free_port,
     group_kill,
     group_stop,
@@ -55,19 +57,25 @@ START_TIMEOUT = 60
 SETUP_DRILL = """
 from core.choices import Role
 from enforcement.models import MatterType, SlaPolicy
+from enforcement.permissions import access_grant
 from tests.factories.grids import ComprehensiveCellFactory
 from tests.factories.users import UserFactory
 
-ComprehensiveCellFactory()
+street = ComprehensiveCellFactory().community.parent
 MatterType.objects.create(code="ZDJY", name="ZDJY", default_handling_mode="management")
 defaults = SlaPolicy.objects.filter(matter_type=None, severity="", source="")
 assert defaults.filter(stage="accept").update(amount=4, unit="seconds", warn_percent=50) == 1
 assert defaults.filter(stage="supervision_response").update(
     amount=4, unit="seconds", warn_percent=0
 ) == 1
-UserFactory(username="command", roles=[Role.COMMAND_CENTRE])
-UserFactory(username="leader", roles=[Role.STREET_LEADER])
-UserFactory(username="district", roles=[Role.DISTRICT_ADMIN])
+# Each granted the case's street (the district its district): notifications go to those who
+# may see the case.
+for username, role, container in [
+    ("command", Role.COMMAND_CENTRE, street),
+    ("leader", Role.STREET_LEADER, street),
+    ("district", Role.DISTRICT_ADMIN, street.parent),
+]:
+    access_grant(user=UserFactory(username=username, roles=[role]), container=container)
 """
 
 INTAKE = """
@@ -166,6 +174,12 @@ class Processes:
 
     def beat(self, env: dict[str, str]) -> subprocess.Popen:
         return self.start("beat", [CELERY, "-A", "config", "beat", "-l", "INFO"], env)
+
+    def embedded_broker(self, env: dict[str, str]) -> subprocess.Popen:
+        """The instance's embedded redis-server, as `make run` starts it."""
+        process = self.start("redis", [sys.executable, "manage.py", "redis_embedded"], env)
+        embedded_broker_wait(env, process, what=lambda: self.log("redis"))
+        return process
 
     def log(self, name: str, tail: int = 6000) -> str:
         path = self.tmp_path / f"{name}.log"
@@ -285,6 +299,8 @@ def test_a_case_left_alone_is_warned_then_supervised_and_escalated_on_time_once_
         processes(tmp_path, warm=bool(redis_url)) as running,
     ):
         # given a drill's policies, a running worker and beat, and a case nobody touches
+        if not redis_url:
+            running.embedded_broker(env)
         env["DATABASE_URL"] = database_url
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "shell", "-c", SETUP_DRILL)
@@ -405,6 +421,8 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_the_next_fires_e
             # otherwise stay in the shared Redis, to be restored an hour later into a queue
             # nobody reads.
             env["REDIS_URL"] = PrivateRedis(running, tmp_path).start().url
+        else:
+            running.embedded_broker(env)
         # given 1,000 overdue timers on ten cases, and beat sending sweeps
         env["DATABASE_URL"] = database_url
         manage(env, "migrate", "--noinput", "-v0")
