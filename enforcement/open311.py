@@ -20,7 +20,8 @@ The mapping, field by field:
   ``expected_datetime`` the due time of its running timer (pending or warned) that falls due
   first, empty when none runs; ``address`` the case's address; ``lat``/``long`` WGS-84;
   ``address_id``, ``zipcode`` and ``media_url`` empty (evidence files are not public).
-  Nothing of the reporter (name, phone, account) is ever part of a request.
+  Nothing of the reporter (name, phone, e-mail, account) is ever part of a request: the
+  spec's optional personal fields are left out for every reader.
 
 Choices where the spec leaves room:
 
@@ -31,9 +32,26 @@ Choices where the spec leaves room:
   the reporter's phone (encrypted by case_intake); ``email``, ``device_id``, ``account_id``,
   ``media_url`` and ``attribute[…]`` are accepted and not kept (no field holds them, and none of
   our services has attributes), so ``account_id`` is returned empty.
-- Reading requests is not open to anyone (the spec lets anybody read every request): see
-  enforcement.api.open311. Every read here takes the reader and sees only the cases
-  enforcement.permissions lets it see.
+- Reading requests: the spec lets anybody read them without a key, and so do we (unless
+  settings.OPEN311_PUBLIC_READ is false: enforcement.api.open311). Every read here takes the
+  reader: ``user=None`` is the public, anyone else (an api_key's account, a signed-in one)
+  sees the cases enforcement.permissions lets it see, as they are.
+- What the public reads, as a street that publishes its work would show it:
+
+  - every request filed through Open311, whatever became of it (the one who filed it follows
+    it to the end by its service_request_id, and filed it through a channel made for
+    publishing: a GeoReport client shows it in its own app already);
+  - every other case once the street took it up, accepted or further on (已受理, 已派发 …
+    已结案, 返工, 中止): a problem in the street's public space that it is working on. Not a
+    case only reported and not yet looked at (it may be a private dispute or a mistake), one
+    rejected (不予受理: not the street's matter), merged into another (the other shows it) or
+    transferred (移送: to the police or another authority, whose matter it now is);
+  - with the phone numbers and ID-card numbers in the description and the address masked
+    (enforcement.privacy.personal_numbers_mask: 138****5678, 1101**********1234); names
+    typed into a text cannot be told from other words and are left as they are.
+
+  A case filed through Open311 is one whose intake event has the channel ``open311``
+  (OPEN311_CHANNEL): requests filed before the channel was recorded are public once accepted.
 - ``jurisdiction_id`` is accepted and ignored: one installation serves one jurisdiction.
 """
 
@@ -46,15 +64,16 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from enforcement.choices import CallStatus, CaseSource, CaseStatus
+from enforcement.choices import CallStatus, CaseSource, CaseStatus, EventKind
 from enforcement.models import ApiKey, Case, CaseEvent, DepartmentCall, MatterType, Timer
 from enforcement.models.timers import SWEPT_STATES
 from enforcement.permissions import cases_visible
+from enforcement.privacy import personal_numbers_mask
 from enforcement.services import case_intake
 from powers.models import PowerItem
 
@@ -63,6 +82,15 @@ CLOSED_STATUSES = frozenset(
     {CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.MERGED, CaseStatus.TRANSFERRED}
 )
 OPEN, CLOSED = "open", "closed"
+# The public reads what the street took up (the module docstring), and whatever was filed here.
+PUBLIC_STATUSES = frozenset(CaseStatus) - {
+    CaseStatus.REPORTED,
+    CaseStatus.REJECTED,
+    CaseStatus.MERGED,
+    CaseStatus.TRANSFERRED,
+}
+# The intake event's "channel" of a case filed through Open311 (case_intake's ``channel``).
+OPEN311_CHANNEL = "open311"
 # GeoReport v2, GET Service Requests, "Response Volume": "a span of 90 days or first 1000
 # requests returned, whichever is smallest"; start_date to end_date "may not span more than 90
 # days".
@@ -272,9 +300,22 @@ def open311_request_query_parse(params: Mapping, *, now: datetime | None = None)
     return RequestQuery(service_codes=codes, start=start, end=end, statuses=statuses)
 
 
+def open311_public_cases() -> QuerySet[Case]:
+    """The cases the public reads (the module docstring): filed through Open311, or taken up
+    by the street and not sent elsewhere."""
+    filed_here = CaseEvent.objects.filter(
+        # The (case, sequence) constraint's index finds a case's events; its intake is one.
+        case=OuterRef("pk"),
+        kind=EventKind.INTAKE,
+        data__channel=OPEN311_CHANNEL,
+    )
+    return Case.objects.filter(Q(status__in=PUBLIC_STATUSES) | Q(Exists(filed_here)))
+
+
 def _cases(user) -> QuerySet[Case]:
-    """The cases ``user`` may see, with what a request shows: the time of the last event and the
-    first due time of a running timer in one query each, the calls for agency_responsible."""
+    """The cases ``user`` may see (``None``: the public's), with what a request shows: the time
+    of the last event and the first due time of a running timer in one query each, the calls
+    for agency_responsible."""
     last_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-sequence").values("at")
     first_due = (
         Timer.objects.filter(case=OuterRef("pk"), state__in=SWEPT_STATES)
@@ -286,9 +327,9 @@ def _cases(user) -> QuerySet[Case]:
         .select_related("department")
         .order_by("called_at", "pk")
     )
+    cases = open311_public_cases() if user is None else cases_visible(user)
     return (
-        cases_visible(user)
-        .select_related("matter_type", "team", "street")
+        cases.select_related("matter_type", "team", "street")
         .prefetch_related(Prefetch("calls", queryset=calls, to_attr="open311_calls"))
         .annotate(
             open311_updated=Subquery(last_event[:1]), open311_expected=Subquery(first_due[:1])
@@ -305,22 +346,24 @@ def _agency(case: Case) -> str | None:
     return case.street.name
 
 
-def open311_request(case: Case) -> dict:
+def open311_request(case: Case, *, public: bool = False) -> dict:
     """A case as a GeoReport v2 service request (a case from ``_cases``: it carries the
-    annotations). Never anything of the reporter."""
+    annotations). Never anything of the reporter; ``public``: the personal numbers in its free
+    texts (description, address) masked."""
+    shown = personal_numbers_mask if public else str
     return {
         "service_request_id": case.number,
         "status": CLOSED if case.status in CLOSED_STATUSES else OPEN,
         "status_notes": str(case.get_status_display()),
         "service_name": case.matter_type.name,
         "service_code": case.matter_type.code,
-        "description": case.description,
+        "description": shown(case.description),
         "agency_responsible": _agency(case),
         "service_notice": str(case.get_handling_mode_display()),
         "requested_datetime": open311_datetime(case.created_at),
         "updated_datetime": open311_datetime(case.open311_updated or case.created_at),
         "expected_datetime": open311_datetime(case.open311_expected),
-        "address": case.address or None,
+        "address": shown(case.address) or None,
         "address_id": None,
         "zipcode": None,
         "lat": case.lat,
@@ -330,8 +373,8 @@ def open311_request(case: Case) -> dict:
 
 
 def open311_request_list(*, user, query: RequestQuery) -> list[dict]:
-    """GET Service Requests: the cases ``user`` may see that match ``query``, newest first, at
-    most REQUESTS_LIMIT of them."""
+    """GET Service Requests: the cases ``user`` may see (``None``: the public, masked) that
+    match ``query``, newest first, at most REQUESTS_LIMIT of them."""
     cases = _cases(user)
     if query.numbers:
         cases = cases.filter(number__in=query.numbers)
@@ -343,16 +386,19 @@ def open311_request_list(*, user, query: RequestQuery) -> list[dict]:
             cases = cases.exclude(status__in=CLOSED_STATUSES)
         elif query.statuses == {CLOSED}:
             cases = cases.filter(status__in=CLOSED_STATUSES)
-    return [open311_request(case) for case in cases.order_by("-created_at", "-pk")[:REQUESTS_LIMIT]]
+    return [
+        open311_request(case, public=user is None)
+        for case in cases.order_by("-created_at", "-pk")[:REQUESTS_LIMIT]
+    ]
 
 
 def open311_request_get(*, user, number: str) -> dict:
-    """GET Service Request ``number`` if ``user`` may see it. Raises Open311Error 404 otherwise
-    (a case you may not see does not exist for you)."""
+    """GET Service Request ``number`` if ``user`` (``None``: the public, masked) may see it.
+    Raises Open311Error 404 otherwise (a case you may not see does not exist for you)."""
     case = _cases(user).filter(number=number).first()
     if case is None:
         raise Open311Error(404, _("No service request has the id %(id)s.") % {"id": number})
-    return open311_request(case)
+    return open311_request(case, public=user is None)
 
 
 # --- service requests: the write ---
@@ -395,9 +441,10 @@ _INTAKE_FIELDS = {"reporter_phone": "phone", "lng": "long", "reporter_name": "fi
 def open311_request_create(*, key: ApiKey, data: Mapping) -> dict:
     """POST Service Request with ``key`` (already authenticated) and the form ``data``: a case
     through enforcement.services.case_intake, from the key's source (an integration), acting as
-    the key's account (so the key sees the cases it filed). Returns the request as the spec's
-    POST response. Not idempotent: the spec has no request id (the duplicate check of
-    case_intake links a repeat to its original).
+    the key's account (so the key sees the cases it filed), on the channel OPEN311_CHANNEL (so
+    the public reads it back). Returns the request as the spec's POST response. Not
+    idempotent: the spec has no request id (the duplicate check of case_intake links a repeat
+    to its original).
 
     Raises Open311Error: 403 for a department's key (a department answers calls, it does not
     file cases); 400 for a missing service_code, a missing or malformed lat/long, an address
@@ -460,6 +507,7 @@ def open311_request_create(*, key: ApiKey, data: Mapping) -> dict:
             reporter_name=reporter_name,
             reporter_phone=_text(data, "phone"),
             actor=key.user,
+            channel=OPEN311_CHANNEL,
         )
     except ValidationError as exc:
         by_field = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}

@@ -89,6 +89,7 @@ def case_intake(
     reporter_name: str = "",
     reporter_phone: str = "",
     actor=None,
+    channel: str = "",
 ) -> Intake:
     """Register a problem from any source as a numbered case in status reported.
 
@@ -97,7 +98,9 @@ def case_intake(
     WGS-84 and located in its cell; the street follows from the cell, and must be given for a
     point outside the net. An open case of the same matter nearby and recent is linked as the
     likely original (``likely_duplicate_of``), for the command centre to merge or keep.
-    Raises ValidationError."""
+    ``channel``, when given, names the interface the case came in through, kept in the intake
+    event where a later reader asks it (``"open311"``: enforcement.open311 publishes what was
+    filed through it). Raises ValidationError."""
     if source not in CaseSource.values:
         raise ValidationError({"source": _("Unknown source %(value)r.") % {"value": source}})
     external_id = (external_id or "").strip()
@@ -157,6 +160,8 @@ def case_intake(
         "lng": case.lng,
         "likely_duplicate_of": original.number if original else None,
     }
+    if channel:
+        event_data["channel"] = channel
     try:
         if connection.vendor == "postgresql":
             if connection.in_atomic_block:

@@ -1,16 +1,22 @@
 """Open311 GeoReport v2 over HTTP, under /open311/v2/ (wiki.open311.org/GeoReport_v2): the
 formats, who is asking, and the spec's error bodies. The mapping is enforcement.open311.
 
-- ``services.{json|xml}``, ``services/{code}.{json|xml}``: public.
+- ``services.{json|xml}``, ``services/{code}.{json|xml}``: public, always.
 - ``requests.{json|xml}`` GET, ``requests/{id}.{json|xml}``: the reader is the account of the
   ``api_key`` query parameter (an integration's key sees the cases it filed, a department's key
-  the cases called to it) or else the signed-in account (the cases enforcement.permissions lets
-  it see). **Deviation from the spec**, which lets anybody read every request without a key:
-  an anonymous reader gets 403. What residents report is their neighbourhood's problems (a
-  neighbour's noise, a stall at a door, a building site), often recognisable to whoever lives
-  there; they are not published.
+  the cases called to it), else the signed-in account (the cases enforcement.permissions lets
+  it see), else the public, as GeoReport v2 has it (a key only to file): the cases
+  enforcement.open311 publishes, personal numbers masked. With settings.OPEN311_PUBLIC_READ
+  false there is no public: a read without a key or a login is refused with 403 (the spec's
+  status for a missing api_key) and the spec's error body.
 - ``requests.{json|xml}`` POST: with an integration's ``api_key`` (403 without one, or with a
   department's), form-encoded as the spec says.
+- A wrong, revoked or malformed ``api_key`` is 403 on every endpoint, reads of public ones
+  included: a bad key is never taken for no key (as on /api/v1), so its holder learns of it.
+
+Every call counts against the API's limit (ApiKeyRateThrottle, API_THROTTLE_RATE): per key,
+per signed-in user, and for the public per address, so that the public reads cannot be used
+to copy out everything at will.
 
 Plain Django views, not DRF: Open311 has its own formats and error body, which DRF's content
 negotiation and the API's problem+json handler would only have to be kept away from. Every
@@ -33,9 +39,11 @@ from functools import wraps
 from types import SimpleNamespace
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.settings import api_settings
 
 from enforcement.api_keys import (
     AUTH_SCHEME,
@@ -115,10 +123,18 @@ def _error_response(error: Open311Error, fmt: str) -> HttpResponse:
 
 
 def _throttle(request, *, key=None, user=None) -> None:
-    """The API's limit per key (per signed-in user without one), ApiKeyRateThrottle's own
-    count, for these plain Django views: over it, Open311Error 429 with Retry-After."""
+    """The API's limit per key (per signed-in user without one, per address for the public),
+    ApiKeyRateThrottle's own count, for these plain Django views: over it, Open311Error 429
+    with Retry-After."""
     throttle = ApiKeyRateThrottle()
-    caller = SimpleNamespace(auth=key, user=key.user if key else user, META=request.META)
+    headers = request.headers
+    if key is None and user is None and api_settings.NUM_PROXIES is None:
+        # Without a declared number of proxies DRF takes X-Forwarded-For as it comes, and a
+        # caller could name a new address in each request: the connection's address counts.
+        headers = {}
+    caller = SimpleNamespace(
+        auth=key, user=key.user if key else user, META=request.META, headers=headers
+    )
     if not throttle.allow_request(caller, None):
         seconds = max(1, math.ceil(throttle.wait() or 1))
         raise Open311Error(
@@ -176,9 +192,10 @@ def _raw_key(request) -> str:
     return raw.strip()
 
 
-def _reader(request):
-    """The account reading requests: the api_key's, else the signed-in one. Raises
-    Open311Error 403 for a wrong key or nobody."""
+def _reader(request, *, public: bool):
+    """Who is reading, counted against the API's limit: the api_key's account, else the
+    signed-in one, else None (the public) where ``public`` lets it read. Raises Open311Error
+    403 for a wrong key, or for nobody where the public may not read; 429 over the limit."""
     raw = _raw_key(request)
     if raw:
         key = api_key_authenticate(raw)
@@ -189,20 +206,25 @@ def _reader(request):
     if request.user.is_authenticated:
         _throttle(request, user=request.user)
         return request.user
-    raise Open311Error(
-        403, _("An api_key or a signed-in account is required: requests are not public.")
-    )
+    if not public:
+        raise Open311Error(
+            403, _("An api_key or a signed-in account is required: requests are not public.")
+        )
+    _throttle(request)
+    return None
 
 
 @open311_endpoint("GET")
 def service_list_view(request, *, fmt: str):
     parameters_check(request.GET, COMMON_PARAMETERS)
+    _reader(request, public=True)
     return open311_render(open311_service_list(), root="services", fmt=fmt)
 
 
 @open311_endpoint("GET")
 def service_definition_view(request, code: str, *, fmt: str):
     parameters_check(request.GET, COMMON_PARAMETERS)
+    _reader(request, public=True)
     return open311_render(open311_service_get(code=code), root="service_definition", fmt=fmt)
 
 
@@ -214,7 +236,7 @@ def request_list_view(request, *, fmt: str):
     if request.method == "POST":
         return _request_create(request, fmt=fmt)
     parameters_check(request.GET, REQUEST_LIST_PARAMETERS)
-    user = _reader(request)
+    user = _reader(request, public=settings.OPEN311_PUBLIC_READ)
     query = open311_request_query_parse(request.GET)
     return open311_render(
         open311_request_list(user=user, query=query), root="service_requests", fmt=fmt
@@ -238,7 +260,7 @@ def _request_create(request, *, fmt: str):
 @open311_endpoint("GET")
 def request_detail_view(request, number: str, *, fmt: str):
     parameters_check(request.GET, COMMON_PARAMETERS)
-    user = _reader(request)
+    user = _reader(request, public=settings.OPEN311_PUBLIC_READ)
     found = open311_request_get(user=user, number=number)
     return open311_render([found], root="service_requests", fmt=fmt)
 

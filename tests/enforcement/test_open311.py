@@ -1,6 +1,8 @@
 """Open311 GeoReport v2 at /open311/v2/: every endpoint in JSON and XML as the spec shows them,
 filing a request and its refusals, the status mapping, the expected time from a running timer,
-the filters of GET requests, who may read what, and no reporter data in any answer."""
+the filters of GET requests, who may read what (the public without a key, unless
+OPEN311_PUBLIC_READ is off), no reporter data in any answer and personal numbers masked for the
+public. A real client library over HTTP: test_open311_client.py."""
 
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
@@ -84,14 +86,17 @@ def world():
     }
 
 
-def file_case(world, *, key="integration", matter="stalls", description="人行道上摆摊"):
+def file_case(
+    world, *, key="integration", matter="stalls", description="人行道上摆摊", address="应天大街88号"
+):
+    """A case filed by ``key``'s account as /api/v1 files it: not through Open311."""
     return case_intake(
         source=world[key].source,
         matter_type=world[matter],
         description=description,
         lat=LAT,
         lng=LNG,
-        address="应天大街88号",
+        address=address,
         reporter_name=REPORTER_NAME,
         reporter_phone=REPORTER_PHONE,
         actor=world[key].user,
@@ -509,20 +514,242 @@ def test_agency_responsible_is_the_team_else_the_called_departments(world):
 # --- GET requests: who may read ---
 
 
-@pytest.mark.parametrize("path", ["requests.json", "requests/X-1.json"])
-def test_anonymous_readers_get_403(world, path):
-    file_case(world)
+def accepted_case(world, **kwargs) -> Case:
+    """A case the street took up: the public reads it."""
+    case = file_case(world, **kwargs)
+    return workflow.case_accept(case=case, actor=world["command"])
 
-    response = get_en(path)
 
-    assert response.status_code == 403
+def filed_through_open311(world, fmt="json", **overrides) -> str:
+    response = post(f"requests.{fmt}", form(world, **overrides))
+    assert response.status_code == 201
+    return Case.objects.latest("pk").number
+
+
+TEXT_WITH_NUMBERS = "摊主电话13812345678，身份证110101199003071234，占道摆摊"
+TEXT_MASKED = "摊主电话138****5678，身份证1101**********1234，占道摆摊"
+
+
+def test_the_public_reads_a_request_in_json_without_a_key_numbers_masked(world):
+    # given: a case the street accepted, whose description and address carry personal numbers
+    case = accepted_case(world, description=TEXT_WITH_NUMBERS, address="应天大街88号 025-84421234")
+
+    # when: read without a key or a login
+    response = get(f"requests/{case.number}.json")
+
+    # then: the spec's fields, the reporter's left out, the numbers masked
+    assert response.status_code == 200
     assert response.json() == [
         {
-            "code": 403,
-            "description": "An api_key or a signed-in account is required: "
-            "requests are not public.",
+            "service_request_id": case.number,
+            "status": "open",
+            "status_notes": "已受理",
+            "service_name": "占道经营",
+            "service_code": "ZDJY",
+            "description": TEXT_MASKED,
+            "agency_responsible": world["street"].name,
+            "service_notice": "管理",
+            "requested_datetime": "2025-03-10T09:00:00+08:00",
+            "updated_datetime": "2025-03-10T09:00:00+08:00",
+            "expected_datetime": "2025-03-10T11:00:00+08:00",
+            "address": "应天大街88号 025*****1234",
+            "address_id": None,
+            "zipcode": None,
+            "lat": LAT,
+            "long": LNG,
+            "media_url": None,
         }
     ]
+    for secret in (REPORTER_NAME, REPORTER_PHONE, "13812345678", "199003071234", "84421234"):
+        assert secret not in response.content.decode()
+
+
+def test_the_public_reads_the_list_in_xml_without_a_key_numbers_masked(world):
+    # given
+    case = accepted_case(world, description=TEXT_WITH_NUMBERS)
+
+    # when
+    response = get("requests.xml")
+
+    # then
+    assert response.status_code == 200
+    root = xml_of(response)
+    assert root.tag == "service_requests"
+    assert [request.tag for request in root] == ["request"]
+    request = children(root[0])
+    assert sorted(request) == [
+        "address",
+        "address_id",
+        "agency_responsible",
+        "description",
+        "expected_datetime",
+        "lat",
+        "long",
+        "media_url",
+        "requested_datetime",
+        "service_code",
+        "service_name",
+        "service_notice",
+        "service_request_id",
+        "status",
+        "status_notes",
+        "updated_datetime",
+        "zipcode",
+    ]
+    assert (request["service_request_id"], request["description"], request["address"]) == (
+        case.number,
+        TEXT_MASKED,
+        "应天大街88号",
+    )
+    for secret in (REPORTER_NAME, REPORTER_PHONE, "13812345678", "199003071234"):
+        assert secret not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "public"),
+    [
+        (CaseStatus.REPORTED, False),
+        (CaseStatus.ACCEPTED, True),
+        (CaseStatus.DISPATCHED, True),
+        (CaseStatus.ON_SCENE, True),
+        (CaseStatus.RESOLVED, True),
+        (CaseStatus.CLOSED, True),
+        (CaseStatus.REOPENED, True),
+        (CaseStatus.SUSPENDED, True),
+        (CaseStatus.REJECTED, False),
+        (CaseStatus.MERGED, False),
+        (CaseStatus.TRANSFERRED, False),
+    ],
+)
+def test_the_public_reads_the_cases_the_street_took_up_and_did_not_send_away(world, status, public):
+    # given: a case from another channel than Open311, in ``status``
+    case = file_case(world)
+    Case.objects.filter(pk=case.pk).update(status=status)
+
+    # when
+    listed = get("requests.json")
+    by_id = get(f"requests/{case.number}.json")
+
+    # then
+    assert numbers_of(listed) == ([case.number] if public else [])
+    assert by_id.status_code == (200 if public else 404)
+
+
+@pytest.mark.parametrize("status", list(CaseStatus))
+def test_a_request_filed_through_open311_is_public_whatever_became_of_it(world, status):
+    # given
+    number = filed_through_open311(world)
+    Case.objects.filter(number=number).update(status=status)
+
+    # when
+    listed = get("requests.json")
+    by_id = get(f"requests/{number}.json")
+
+    # then
+    assert numbers_of(listed) == [number]
+    assert numbers_of(by_id) == [number]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_request_filed_with_a_key_is_read_back_without_one(world, fmt):
+    # given: filed with the integration's key, the reporter's phone in the description too
+    number = filed_through_open311(world, fmt, description="摊主电话13912345678，占道")
+
+    # when: read back as the spec lets a client, without the key
+    response = get(f"requests/{number}.{fmt}", jurisdiction_id="nanjing.gov.cn")
+
+    # then
+    assert response.status_code == 200
+    if fmt == "json":
+        [request] = response.json()
+    else:
+        [request] = [children(element) for element in xml_of(response)]
+    assert (request["service_request_id"], request["status"], request["description"]) == (
+        number,
+        "open",
+        "摊主电话139****5678，占道",
+    )
+    assert Case.objects.get(number=number).events.get().data["channel"] == "open311"
+    for secret in ("王", "秀英", REPORTER_PHONE, "wang@example.com"):
+        assert secret not in response.content.decode()
+
+
+def test_a_key_holder_reads_what_it_read_before_whole(world):
+    # given: its own case only reported, another's taken up by the street
+    own = file_case(world, description=TEXT_WITH_NUMBERS)
+    others = accepted_case(world, key="other", description="另一平台上报")
+
+    # when
+    with_key = get("requests.json", api_key=world["integration_raw"])
+    without = get("requests.json")
+
+    # then: the key sees its own, unmasked; the public what is public
+    assert [(r["service_request_id"], r["description"]) for r in with_key.json()] == [
+        (own.number, TEXT_WITH_NUMBERS)
+    ]
+    assert numbers_of(without) == [others.number]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("path", ["requests.{fmt}", "requests/{number}.{fmt}"])
+def test_with_public_reads_off_a_read_without_a_key_is_refused(world, settings, fmt, path):
+    # given: public reads off, a case the public would read otherwise
+    settings.OPEN311_PUBLIC_READ = False
+    case = accepted_case(world)
+
+    # when
+    response = get_en(path.format(fmt=fmt, number=case.number))
+
+    # then: 403 and the spec's error body
+    assert response.status_code == 403
+    description = "An api_key or a signed-in account is required: requests are not public."
+    if fmt == "json":
+        assert response.json() == [{"code": 403, "description": description}]
+    else:
+        root = xml_of(response)
+        assert root.tag == "errors"
+        assert [children(error) for error in root] == [{"code": "403", "description": description}]
+
+
+def test_with_public_reads_off_services_stay_public_and_keys_read_as_before(world, settings):
+    # given
+    settings.OPEN311_PUBLIC_READ = False
+    own = file_case(world, description=TEXT_WITH_NUMBERS)
+
+    # when
+    services = get("services.json")
+    with_key = get(f"requests/{own.number}.json", api_key=world["integration_raw"])
+
+    # then
+    assert services.status_code == 200
+    assert [(r["service_request_id"], r["description"]) for r in with_key.json()] == [
+        (own.number, TEXT_WITH_NUMBERS)
+    ]
+
+
+@pytest.mark.parametrize("public_read", [True, False])
+def test_filing_needs_a_key_whether_reads_are_public_or_not(world, settings, public_read):
+    # given
+    settings.OPEN311_PUBLIC_READ = public_read
+
+    # when
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        f"{BASE}/requests.json", form(world, api_key=None)
+    )
+
+    # then
+    assert response.status_code == 403
+    assert response.json() == [
+        {"code": 403, "description": "api_key is required to file a request."}
+    ]
+    assert not Case.objects.exists()
+
+
+def test_a_wrong_key_is_refused_even_where_no_key_is_needed(world):
+    response = get_en("services.json", api_key="sx_wrong.key")
+
+    assert response.status_code == 403
+    assert response.json() == [{"code": 403, "description": "Invalid api_key."}]
 
 
 def test_a_wrong_key_gets_403_even_for_reading(world):
@@ -783,3 +1010,28 @@ def test_a_key_over_the_apis_rate_gets_a_429_error_body_with_retry_after(
     root = xml_of(refused)
     assert root.tag == "errors" and root.find("error/code").text == "429"
     assert Case.objects.filter(description="三").count() == 0
+
+
+def test_public_reads_count_per_address_however_x_forwarded_for_reads(world, settings, monkeypatch):
+    """The public counts against the API's limit per address (ApiKeyRateThrottle's anonymous
+    count); with no NUM_PROXIES declared, a forged X-Forwarded-For is not a new address."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from enforcement.api_keys import ApiKeyRateThrottle
+
+    # given
+    monkeypatch.setattr(ApiKeyRateThrottle, "cache", LocMemCache("open311-public", {}))
+    settings.API_THROTTLE_RATE = "2/min"
+
+    # when
+    first = get("services.json")
+    second = Client(HTTP_X_FORWARDED_FOR="203.0.113.7").get(f"{BASE}/requests.json")
+    refused = Client(HTTP_X_FORWARDED_FOR="198.51.100.9").get(f"{BASE}/requests/X-1.xml")
+    elsewhere = Client(REMOTE_ADDR="127.0.0.2").get(f"{BASE}/requests.json")
+
+    # then
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) in range(1, 61)
+    assert xml_of(refused).find("error/code").text == "429"
+    assert elsewhere.status_code == 200
