@@ -411,3 +411,6 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "shaoxiang-demo")
+# The demo's API keys, made once per instance and printed at each start (seed_demo): kept here,
+# readable by this user only, never in the repository.
+DEMO_KEYS_FILE = VAR_DIR / "demo_api_keys.json"

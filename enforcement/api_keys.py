@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import os
 import secrets
 import string
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -207,20 +210,54 @@ DEMO_KEY_NAME = "demo"
 
 
 def api_keys_demo_seed(report) -> None:
-    """One live key per demo department (powers.demo.DEPARTMENTS): the earlier demo keys of the
-    department are revoked and a new one is made, since a key cannot be shown twice. Adds
-    ``(department name, raw key)`` to ``report.api_keys`` for seed_demo to print."""
+    """One live key per demo department (powers.demo.DEPARTMENTS) and one for the 12345
+    hotline's system (an intake source), made once per instance: the raw keys are kept in
+    settings.DEMO_KEYS_FILE (under VAR_DIR, readable by this user only, never in the
+    repository), so the key an integrator copied yesterday still works today. A kept key that
+    no longer authenticates (the database was rebuilt, or someone revoked it) is replaced: the
+    department's earlier demo keys are revoked and a new one is made and kept. Adds ``(name,
+    raw key)`` to ``report.api_keys`` for seed_demo to print at every start."""
     from powers.demo import DEPARTMENTS  # demo data, not needed by the service above
 
+    path = Path(settings.DEMO_KEYS_FILE)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        kept = {}
     codes = [code for code, *_rest in DEPARTMENTS]
     departments = {d.code: d for d in Department.objects.filter(code__in=codes)}
-    for code in codes:
-        department = departments.get(code)
-        if department is None:
-            continue
-        for earlier in ApiKey.objects.filter(
-            department=department, name=DEMO_KEY_NAME, revoked_at__isnull=True
-        ):
-            api_key_revoke(key=earlier)
-        _key, raw = api_key_create(department=department, name=DEMO_KEY_NAME)
-        report.api_keys.append((department.name, raw))
+    wanted = [
+        (f"department:{code}", departments[code], "") for code in codes if code in departments
+    ]
+    wanted.append((f"source:{CaseSource.HOTLINE_12345}", None, CaseSource.HOTLINE_12345))
+    changed = False
+    for slot, department, source in wanted:
+        raw = kept.get(slot, "")
+        key = api_key_authenticate(raw) if raw else None
+        if key is None or key.department != department or key.source != source:
+            earlier = ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True)
+            earlier = (
+                earlier.filter(department=department)
+                if department
+                else earlier.filter(source=source, department__isnull=True)
+            )
+            for stale in earlier:
+                api_key_revoke(key=stale)
+            _key, raw = api_key_create(department=department, source=source, name=DEMO_KEY_NAME)
+            kept[slot] = raw
+            changed = True
+        label = department.name if department else str(CaseSource(source).label)
+        report.api_keys.append((label, raw))
+    if changed:
+        _demo_keys_write(path, kept)
+
+
+def _demo_keys_write(path: Path, kept: dict) -> None:
+    """Write the kept keys privately and atomically (a rename), so that a reader never sees
+    half a file and no other user ever reads it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(kept, handle, ensure_ascii=False, indent=1)
+    os.replace(tmp, path)

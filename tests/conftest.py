@@ -79,6 +79,11 @@ def pytest_configure(config):
     # runs' request histories under the same user ids: out of the way, except where a test of
     # the throttle sets its own rate.
     settings.API_THROTTLE_RATE = "1000000/min"
+    # seed_demo keeps the demo's API keys in a file: this process's own, never the running
+    # instance's under ./var.
+    import tempfile
+
+    settings.DEMO_KEYS_FILE = Path(tempfile.mkdtemp(prefix="sx-demo-keys-")) / "keys.json"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

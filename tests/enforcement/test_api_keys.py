@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -304,23 +305,69 @@ def test_api_key_revoke_by_prefix(department):
 
 
 # --- demo and admin -----------------------------------------------------------------------------
-def test_seed_demo_prints_a_fresh_key_per_demo_department_and_revokes_the_earlier_ones(db):
-    first, second = io.StringIO(), io.StringIO()
+def demo_keys(output: str) -> dict[str, str]:
+    return dict(re.findall(r"^API key for (.+): (sx_\S+)$", output, flags=re.MULTILINE))
 
+
+def test_seed_demo_makes_the_demo_keys_once_and_prints_the_same_at_every_start(db, settings):
+    # given a first start
+    first, second = io.StringIO(), io.StringIO()
     call_command("seed_demo", cases=0, stdout=first)
+
+    # when the instance starts again
     call_command("seed_demo", cases=0, stdout=second)
 
+    # then it prints the same keys, one per demo department and one for the 12345 system,
+    # each live, and made no new one
     departments = list(Department.objects.order_by("pk").values_list("name", flat=True))
-    lines = [line for line in second.getvalue().splitlines() if line.startswith("API key for ")]
-    assert [line.split(": ")[0] for line in lines] == [f"API key for {d}" for d in departments]
     assert len(departments) == 9
-    for line in lines:
-        key = api_key_authenticate(line.split(": ")[1])
-        assert key is not None and key.department.name in line
-    first_keys = re.findall(r": (sx_\S+)$", first.getvalue(), flags=re.MULTILINE)
-    assert len(first_keys) == 9
-    assert [api_key_authenticate(raw) for raw in first_keys] == [None] * 9
-    assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 9
+    keys = demo_keys(second.getvalue())
+    assert list(keys) == [*departments, "12345热线"]
+    assert keys == demo_keys(first.getvalue())
+    for holder, raw in keys.items():
+        key = api_key_authenticate(raw)
+        assert key is not None
+        assert (key.department.name if key.department else "12345热线") == holder
+    assert ApiKey.objects.count() == 10
+    # kept under VAR_DIR for this user alone
+    assert settings.DEMO_KEYS_FILE.stat().st_mode & 0o777 == 0o600
+    assert set(json.loads(settings.DEMO_KEYS_FILE.read_text()).values()) == set(keys.values())
+
+
+def test_a_kept_demo_key_that_no_longer_works_is_replaced_and_the_rest_kept(db, settings):
+    # given the demo keys, one of which someone revoked
+    first, second = io.StringIO(), io.StringIO()
+    call_command("seed_demo", cases=0, stdout=first)
+    before = demo_keys(first.getvalue())
+    revoked_holder, revoked_raw = next(iter(before.items()))
+    api_key_revoke(key=api_key_authenticate(revoked_raw))
+
+    # when the instance starts again
+    call_command("seed_demo", cases=0, stdout=second)
+
+    # then that holder has a new live key, every other holder its old one
+    after = demo_keys(second.getvalue())
+    assert after[revoked_holder] != revoked_raw
+    assert api_key_authenticate(after[revoked_holder]) is not None
+    assert {h: k for h, k in after.items() if h != revoked_holder} == {
+        h: k for h, k in before.items() if h != revoked_holder
+    }
+    assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 10
+
+
+def test_demo_keys_kept_for_another_database_are_made_anew(db, settings):
+    # given a keys file from an instance whose database was rebuilt (its keys are unknown here)
+    settings.DEMO_KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    settings.DEMO_KEYS_FILE.write_text(json.dumps({"source:hotline_12345": "sx_abcdefgh_gone"}))
+    out = io.StringIO()
+
+    # when seed_demo runs
+    call_command("seed_demo", cases=0, stdout=out)
+
+    # then every printed key works
+    keys = demo_keys(out.getvalue())
+    assert len(keys) == 10
+    assert all(api_key_authenticate(raw) is not None for raw in keys.values())
 
 
 def test_the_admin_lists_keys_without_secrets_and_revokes_them(client, department):

@@ -42,6 +42,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {settings.DEMO_PASSWORD}):")
         for username, role in report.logins:
             self.stdout.write(f"  {username:<16} {role}")
-        # New keys on every run (a key cannot be shown twice); the earlier demo keys are revoked.
-        for department, key in report.api_keys:
-            self.stdout.write(f"API key for {department}: {key}")
+        # The same keys at every start, made once per VAR_DIR (enforcement.api_keys).
+        for holder, key in report.api_keys:
+            self.stdout.write(f"API key for {holder}: {key}")
