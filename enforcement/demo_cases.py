@@ -154,6 +154,27 @@ def demo_cases_seed(report, *, count: int, seed: int = 20261121) -> None:
     # The demo's notifications stay in the app: no SMS or webhook for six months of history.
     with override_settings(NOTIFY_CHANNELS=[]):
         _cases_make(report, count=count, seed=seed)
+        report.count("sweeps", _sweeps_until_now())
+
+
+def _sweeps_until_now() -> int:
+    """Run the sweeper over every timer that fell due from each case's last step until now
+    (the moment seeding ends), each at its due time, as the sweeper of a platform that ran all
+    along would have: so the live platform's first sweep fires only what came due since it
+    started, and its lateness figures are its own. Returns the number of sweeps run."""
+    sweeps = 0
+    while True:
+        due = (
+            Timer.objects.filter(state__in=SWEPT_STATES, next_at__lte=timezone.now())
+            .order_by("next_at")
+            .values_list("next_at", flat=True)
+            .first()
+        )
+        if due is None:
+            return sweeps
+        with clock_at(Clock(due)):
+            timers_fire_due()
+        sweeps += 1
 
 
 def _cases_make(report, *, count: int, seed: int) -> None:
@@ -170,6 +191,7 @@ def _cases_make(report, *, count: int, seed: int) -> None:
     step = (now - start) / count
     in_flight_from = count - max(len(IN_FLIGHT) * 3, count // 60)
     made = planned_in_flight = 0
+    progress = report.progress(total=count, desc="demo cases")
     while made < count:
         street = streets[made % 2]
         at = start + step * made + timedelta(seconds=rng.randint(0, int(step.total_seconds())))
@@ -188,7 +210,9 @@ def _cases_make(report, *, count: int, seed: int) -> None:
             if target == S.MERGED and made < count:
                 # The same problem reported again within the hour: intake links the second
                 # report to the first, and the command centre merges it.
-                clock.at += timedelta(minutes=rng.randint(5, 60))
+                again_at = clock.at + timedelta(minutes=rng.randint(5, 60))
+                _case_timers_sweep(rng, case, clock, until=again_at, command=street.command)
+                clock.at = again_at
                 again = _case_intake(
                     rng, made, street, matter, lat, lng, source=CaseSource.HOTLINE_12345
                 )
@@ -199,6 +223,8 @@ def _cases_make(report, *, count: int, seed: int) -> None:
                     )
                 target = S.CLOSED
             _case_work(rng, case, street, liaison, clock, now, target)
+        progress.update(made - progress.n)
+    progress.close()
     report.count("cases", made)
 
 
@@ -229,27 +255,7 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
         """Move the clock on; the case's timers that fell due meanwhile warn and fire as the
         sweeper would have made them (supervisions, escalations)."""
         step_at = min(clock.at + timedelta(minutes=rng.randint(low_minutes, high_minutes)), now)
-        # The sweeper runs all along: stop at each moment one of the case's timers is due.
-        while True:
-            due = (
-                Timer.objects.filter(case=case, state__in=SWEPT_STATES, next_at__lte=step_at)
-                .order_by("next_at")
-                .values_list("next_at", flat=True)
-                .first()
-            )
-            if due is None:
-                break
-            clock.at = max(clock.at, due)
-            timers_fire_due(case=case)
-            # Half the supervisions are answered at once; the rest escalate if the work stays
-            # late for another working day.
-            for supervision in Supervision.objects.filter(case=case, state=SupervisionState.OPEN):
-                if rng.random() < 0.5:
-                    supervision_answer(
-                        supervision=supervision,
-                        actor=supervision.addressee or command,
-                        response="已督促责任人加快处置",
-                    )
+        _case_timers_sweep(rng, case, clock, until=step_at, command=command)
         clock.at = step_at
         return step_at < now
 
@@ -327,6 +333,31 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
         if not later(60, 60 * 24):
             return
     workflow.case_verify(case=case, actor=street.grid, note="复核已整改")
+
+
+def _case_timers_sweep(rng, case: Case, clock: Clock, *, until, command) -> None:
+    """The sweeper runs all along: fire the case's timers due up to ``until``, each at the
+    moment it is due (the clock stops there)."""
+    while True:
+        due = (
+            Timer.objects.filter(case=case, state__in=SWEPT_STATES, next_at__lte=until)
+            .order_by("next_at")
+            .values_list("next_at", flat=True)
+            .first()
+        )
+        if due is None:
+            return
+        clock.at = max(clock.at, due)
+        timers_fire_due(case=case)
+        # Half the supervisions are answered at once; the rest escalate if the work stays
+        # late for another working day.
+        for supervision in Supervision.objects.filter(case=case, state=SupervisionState.OPEN):
+            if rng.random() < 0.5:
+                supervision_answer(
+                    supervision=supervision,
+                    actor=supervision.addressee or command,
+                    response="已督促责任人加快处置",
+                )
 
 
 def _calls_work(rng, case: Case, liaison, later) -> None:

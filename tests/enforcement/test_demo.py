@@ -53,3 +53,32 @@ def test_seeding_again_adds_no_cases(demo_cases):
     before = Case.objects.count()
     call_command("seed_demo", cases=DEMO_CASES_IN_TESTS, stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert Case.objects.count() == before
+
+
+def test_the_demo_leaves_no_timer_due_and_fired_each_at_its_due_time(demo_cases):
+    # given the demo seeded (its history swept up to the moment seeding ended)
+    from enforcement.models import Timer
+    from enforcement.models.timers import SWEPT_STATES
+    from enforcement.timers import timers_fire_due
+
+    # then nothing is left due for the live sweeper but what comes due from now on
+    assert not Timer.objects.filter(state__in=SWEPT_STATES, next_at__lte=timezone.now()).exists()
+    report = timers_fire_due()
+    assert (report.warned, report.fired) == (0, 0)
+    # and every fired timer fired at its due time, as a sweeper running all along would have
+    fired = Timer.objects.filter(fired_at__isnull=False)
+    assert fired.exists()
+    assert all(t.fired_at == t.due_at for t in fired)
+
+
+def test_seed_demo_says_what_it_does(db, capsys):
+    # when seed_demo runs with its output shown
+    call_command("seed_demo", cases=12)
+
+    # then it prints a line per stage, a progress bar for the cases, and a summary
+    out = capsys.readouterr().out
+    for stage in ("core", "grids", "powers", "enforcement"):
+        assert f"Demo data: {stage} …" in out
+        assert f"Demo data: {stage} done in " in out
+    assert "demo cases: 100%" in out and "12/12" in out
+    assert "Demo data ready in " in out and "cases +12" in out
