@@ -90,8 +90,10 @@ def demo_seed(report) -> None:
                 certificate_expires_on=date(2028, 6, 30),
             )
     access_seed(report)
-    demo_cases_seed(report, count=report.cases)
+    # Before the cases: each demo department's system (its API key's user, a liaison granted
+    # the department) is who the cases' calls and their supervisions are addressed to.
     api_keys_demo_seed(report)
+    demo_cases_seed(report, count=report.cases)
 
 
 # The demo's people and the containers whose cases they see (enforcement.permissions).

@@ -13,19 +13,25 @@ cell, an enforcement team, a department. A case is visible to a user when
 - or the user reported it (a grid worker outside their cells, an integration's API key).
 
 Superusers see everything. Which *actions* a role may take is ``ACTION_ROLES``; a case you may
-not see is a 404 before any right to act is asked."""
+not see is a 404 before any right to act is asked. Who of a role hears of a case (the timers'
+warnings and supervisions) follows the same rule: ``case_role_users``, read for a batch of cases
+at once by ``CaseAudience``."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cachetools import TTLCache, cached
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_user_perms, get_users_with_perms, remove_perm
+from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from core.choices import Role
 from core.constants import REFERENCE_MAX_AGE
@@ -103,6 +109,16 @@ def _scope_read(user) -> Scope:
         teams=frozenset(objects_granted(user, CONTAINER_PERMISSIONS[Team], Team)),
         departments=frozenset(objects_granted(user, CONTAINER_PERMISSIONS[Department], Department)),
     )
+
+
+def team_streets(user) -> set[int]:
+    """The streets of the teams ``user`` was granted (an officer's team, its street): what the
+    powers app adds to the streets whose power usage a user reads (powers.permissions; registered
+    by EnforcementConfig.ready, since powers may not import enforcement)."""
+    teams = objects_granted(user, CONTAINER_PERMISSIONS[Team], Team)
+    if not teams:
+        return set()
+    return set(Team.objects.filter(pk__in=teams).values_list("street_id", flat=True))
 
 
 def case_visibility(user, scope: Scope | None = None) -> Q:
@@ -260,6 +276,182 @@ def street_command_centre(street_id: int) -> tuple:
         .order_by("pk")
         .distinct()
     )
+
+
+def case_role_users(
+    *,
+    case: Case,
+    role: str,
+    department_id: int | None = None,
+    audience: CaseAudience | None = None,
+) -> list:
+    """The active users of ``role`` who may see ``case`` by ``case_visibility``'s rule: a right
+    on its street or the district above it, its grid cell, its team or a department it was
+    called to, held themselves or through a group; and the superusers of the role (they see
+    every case). ``department_id``: only the holders of that department's right (a call's
+    liaisons), which the case must have been called to. Who a role-addressed notification
+    goes to (enforcement.timers): nobody hears of a case the API would answer 404 for.
+
+    The reporter and the assigned officer see the case through a link of their own, not a
+    right of their role: they are not a role's addressees (a notification addressed to them
+    by name is checked with ``CaseAudience.may_see``). Ordered by id. ``audience``: the
+    caller's cache, read for many cases at once (the sweeper's batch); without one, the
+    case's grants are read for this call (a dozen queries at most)."""
+    audience = audience if audience is not None else CaseAudience([case])
+    return audience.role_users(case, role, department_id=department_id)
+
+
+Container = tuple[type, int]  # (model, id) of a Region, GridCell, Team or Department
+
+
+class CaseAudience:
+    """Who may see which of a set of cases, read once for all of them: the containers' grants
+    (guardian's user and group object permissions), the departments each case was called
+    to, and the holders' roles. A constant number of queries per read, however many cases:
+    two per kind of container, one for the calls, one for the streets' districts, two for
+    the users and their roles. Cases given at construction (or to ``add``) are read together
+    on the first question; a case asked about later is read then. A snapshot: made for one
+    unit of work (a sweeper batch), never kept across transactions."""
+
+    def __init__(self, cases: Iterable[Case] = ()):
+        self._unread: dict[int, Case] = {}
+        self._read: set[int] = set()
+        self._calls: dict[int, set[int]] = {}  # case id -> departments called
+        self._districts: dict[int, int | None] = {}  # street id -> its district
+        self._holders: dict[Container, set[int]] = {}  # container -> active users granted it
+        self._seeing: dict[int, frozenset[int]] = {}  # case id -> users seeing it by a right
+        self._users: dict[int, object] = {}  # every active holder and superuser, by id
+        self._roles: dict[int, frozenset[str]] = {}
+        self._superusers: set[int] | None = None
+        self.add(cases)
+
+    def add(self, cases: Iterable[Case]) -> None:
+        for case in cases:
+            if case.pk not in self._read:
+                self._unread[case.pk] = case
+
+    def role_users(self, case: Case, role: str, *, department_id: int | None = None) -> list:
+        """See ``case_role_users``."""
+        self._ensure(case)
+        if department_id is not None:
+            if department_id not in self._calls[case.pk]:
+                return []  # a department the case was not called to does not see it
+            ids = self._holders[(Department, department_id)]
+        else:
+            ids = self._seeing[case.pk] | self._superusers
+        return [self._users[pk] for pk in sorted(ids) if role in self._roles.get(pk, ())]
+
+    def may_see(self, case: Case, user) -> bool:
+        """``case_visibility``'s answer for ``user`` and ``case``, without a query per user."""
+        if user is None or not user.is_active:
+            return False
+        if user.is_superuser or user.pk == case.reported_by_id:
+            return True
+        if case.officer_id is not None and case.officer.user_id == user.pk:
+            return True
+        self._ensure(case)
+        return user.pk in self._seeing[case.pk]
+
+    def _ensure(self, case: Case) -> None:
+        if case.pk not in self._read:
+            self._unread[case.pk] = case
+        if self._unread:
+            self._load()
+
+    def _containers(self, case: Case) -> list[Container]:
+        containers = [(Region, case.street_id)]
+        district = self._districts.get(case.street_id)
+        if district is not None:
+            containers.append((Region, district))  # a right on the district: all its streets
+        if case.cell_id is not None:
+            containers.append((GridCell, case.cell_id))
+        if case.team_id is not None:
+            containers.append((Team, case.team_id))
+        containers += [(Department, pk) for pk in self._calls[case.pk]]
+        return containers
+
+    def _load(self) -> None:
+        cases, self._unread = list(self._unread.values()), {}
+        case_ids = [case.pk for case in cases]
+        for pk in case_ids:
+            self._calls[pk] = set()
+        for case_id, department_id in DepartmentCall.objects.filter(case__in=case_ids).values_list(
+            "case_id", "department_id"
+        ):
+            self._calls[case_id].add(department_id)
+        street = Case._meta.get_field("street")
+        for case in cases:
+            if street.is_cached(case):  # the sweeper's cases come with their street
+                self._districts[case.street_id] = case.street.parent_id
+        streets = {case.street_id for case in cases} - self._districts.keys()
+        if streets:
+            self._districts.update(
+                Region.objects.filter(pk__in=streets).values_list("pk", "parent_id")
+            )
+        wanted: dict[type, set[int]] = {}
+        for case in cases:
+            for model, pk in self._containers(case):
+                if (model, pk) not in self._holders:
+                    wanted.setdefault(model, set()).add(pk)
+        for model, pks in wanted.items():
+            self._holders.update(
+                ((model, pk), users) for pk, users in _grant_holders(model, pks).items()
+            )
+        self._users_load(self._holder_ids())
+        for case in cases:
+            self._seeing[case.pk] = frozenset().union(
+                *(self._holders[container] for container in self._containers(case))
+            )
+        self._read.update(case_ids)
+
+    def _holder_ids(self) -> set[int]:
+        return set().union(*self._holders.values()) - self._users.keys()
+
+    def _users_load(self, new: set[int]) -> None:
+        """The users not read yet among ``new`` (and, the first time, every superuser), with
+        their roles: two queries."""
+        condition = Q(pk__in=new)
+        if self._superusers is None:
+            condition |= Q(is_superuser=True)
+        elif not new:
+            return
+        users = (
+            get_user_model()
+            .objects.filter(condition, is_active=True)
+            .prefetch_related(Prefetch("groups", queryset=Group.objects.only("name")))
+        )
+        for user in users:
+            self._users[user.pk] = user
+            self._roles[user.pk] = frozenset(group.name for group in user.groups.all())
+        if self._superusers is None:
+            self._superusers = {pk for pk, user in self._users.items() if user.is_superuser}
+
+
+def _grant_holders(model: type, pks: set[int]) -> dict[int, set[int]]:
+    """For each ``model`` row of ``pks``, the active users holding its container right as an
+    object permission, themselves or through one of their groups (what guardian's
+    get_objects_for_user finds for each of them): two queries, whatever the number of rows."""
+    codename = CONTAINER_PERMISSIONS[model].split(".", 1)[1]
+    content_type = ContentType.objects.get_for_model(model)
+    holders: dict[int, set[int]] = {pk: set() for pk in pks}
+    for permissions, user in (
+        (get_user_obj_perms_model(model), "user"),
+        (get_group_obj_perms_model(model), "group__user"),
+    ):
+        rows = permissions.objects.filter(
+            permission__content_type=content_type,
+            permission__codename=codename,
+            **{f"{user}__is_active": True},
+        )
+        if permissions.objects.is_generic():
+            rows = rows.filter(
+                content_type=content_type, object_pk__in=[str(pk) for pk in pks]
+            ).values_list("object_pk", user)
+        else:
+            rows = rows.filter(content_object__in=pks).values_list("content_object_id", user)
+        for pk, user_id in rows:
+            holders[int(pk)].add(user_id)
+    return holders
 
 
 def phone_visible(user) -> bool:

@@ -20,7 +20,6 @@ from datetime import datetime, time, timedelta
 
 from cachetools import TTLCache, cached
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
@@ -42,6 +41,7 @@ from enforcement.choices import (
 from enforcement.events import EventEntry, case_event_record, case_events_record
 from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
 from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
+from enforcement.permissions import CaseAudience, case_role_users
 from enforcement.webhooks import SupervisionOpened, webhooks_on_supervisions
 
 logger = logging.getLogger(__name__)
@@ -310,10 +310,14 @@ def timers_on_penalty(*, case: Case, action: str) -> None:
 
 @dataclass
 class Addressee:
+    """Who a warning or a supervision is addressed to: a user, a few users, or the holders of a
+    role who may see the case (of one department: ``department_id``)."""
+
     label: str
     user: object | None = None
     role: str | None = None
     users: list = field(default_factory=list)
+    department_id: int | None = None
 
 
 def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) -> Addressee:
@@ -325,7 +329,11 @@ def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) 
             role=Role.STREET_LEADER,
         )
     if call is not None:
-        return Addressee(label=call.department.name, role=Role.DEPARTMENT_LIAISON)
+        return Addressee(
+            label=call.department.name,
+            role=Role.DEPARTMENT_LIAISON,
+            department_id=call.department_id,
+        )
     if stage in (T.ARRIVE, T.OPINION, T.RESOLVE, T.PENALTY_DECISION, T.PENALTY_NOTICE):
         if case.officer_id:
             officer_user = case.officer.user
@@ -337,27 +345,33 @@ def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) 
         if case.team_id:
             return Addressee(
                 label=case.team.name,
-                users=[o.user for o in case.team.officers.select_related("user")],
+                users=[o.user for o in case.team.officers.all()],
             )
         if case.dispatch_target == DispatchTarget.GRID:
             return Addressee(label=str(_("The grid")), role=Role.GRID_WORKER)
     return Addressee(label=str(_("The command centre")), role=Role.COMMAND_CENTRE)
 
 
-def _recipients(addressee: Addressee, role_users: dict | None = None) -> list:
-    """The users ``addressee`` stands for. ``role_users``: the batch's cache of role -> users,
-    so that a batch reads each role's members once."""
-    if addressee.user is not None:
-        return [addressee.user]
-    if addressee.users:
-        return addressee.users
-    if role_users is not None and addressee.role in role_users:
-        return role_users[addressee.role]
-    user_model = get_user_model()
-    users = list(user_model.objects.filter(groups__name=addressee.role, is_active=True))
-    if role_users is not None:
-        role_users[addressee.role] = users
-    return users
+def _supervision_addressee(case: Case, supervision: Supervision) -> Addressee:
+    """Whom ``supervision`` is addressed to, who answers it and hears that its answer is due:
+    the user it names, or else the addressee of its level (the street leader at level 2, the
+    district at 3, a call's department at 1)."""
+    if supervision.addressee_id is not None:
+        return Addressee(label=supervision.addressee_label, user=supervision.addressee)
+    return _addressee(case, supervision.stage, supervision.call, supervision.level)
+
+
+def _recipients(addressee: Addressee, case: Case, audience: CaseAudience) -> list:
+    """The users ``addressee`` stands for who may see ``case``: a role's by the rule of case
+    visibility (enforcement.permissions.case_role_users), a named user only if they see the
+    case, so that nobody hears of a case the API would hide from them. ``audience``: the
+    batch's cache of who sees its cases (read once per batch, not per timer)."""
+    if addressee.role is not None:
+        return case_role_users(
+            case=case, role=addressee.role, department_id=addressee.department_id, audience=audience
+        )
+    named = [addressee.user] if addressee.user is not None else addressee.users
+    return [user for user in named if audience.may_see(case, user)]
 
 
 # --- the sweeper ---
@@ -374,14 +388,17 @@ class SweepReport:
 @dataclass
 class _Batch:
     """What one batch's transaction gathers, to write it with a few bulk statements: the
-    supervisions to open and the notifications to send, and the reads it caches."""
+    supervisions to open and the notifications to send, and the reads it caches (who may see
+    its cases: ``audience``)."""
 
     now: datetime
     report: SweepReport
     openings: list = field(default_factory=list)
     messages: list = field(default_factory=list)
-    role_users: dict = field(default_factory=dict)
+    audience: CaseAudience = field(default_factory=CaseAudience)
     deadlines: dict = field(default_factory=dict)
+    # (case number, addressee label) of the notifications nobody who may see the case got
+    unheard: list = field(default_factory=list)
 
 
 @dataclass
@@ -434,6 +451,7 @@ def _batch_handle(timers: list[Timer], batch: _Batch) -> None:
     now, report = batch.now, batch.report
     cases = _cases_lock({timer.case_id for timer in timers})
     _owners_load([timer for timer in timers if timer.case_id in cases])
+    batch.audience.add(cases.values())  # read together, at the first notification
     warns, fires = [], []
     for timer in timers:
         case = cases.get(timer.case_id)
@@ -478,14 +496,23 @@ def _batch_handle(timers: list[Timer], batch: _Batch) -> None:
     _supervisions_open(batch)
     if batch.messages:
         notifications_send(messages=batch.messages)
+    if batch.unheard:
+        logger.warning(
+            "%d notification(s) found nobody of their addressee who may see the case, e.g. %s: "
+            "grant the addressees the case's street, cell, team or department",
+            len(batch.unheard),
+            "; ".join(f"{number} ({label})" for number, label in batch.unheard[:5]),
+        )
 
 
 SWEEP_CASE_FIELDS = (
     "number",
     "status",
     "street",
+    "cell",
     "officer",
     "team",
+    "reported_by",
     "dispatch_target",
     "matter_type",
     "severity",
@@ -507,7 +534,9 @@ def _cases_lock(case_ids: set[int]) -> dict[int, Case]:
     locked = list(cases)
     # What the addressees need, fetched once per relation (a join per row would build a street
     # per case; most batches need none of the officers).
-    prefetch_related_objects(locked, "street", "officer__user", "team__leader")
+    prefetch_related_objects(
+        locked, "street", "officer__user", "team__leader", "team__officers__user"
+    )
     return {case.pk: case for case in locked}
 
 
@@ -517,7 +546,7 @@ def _owners_load(timers: list[Timer]) -> None:
     calls = DepartmentCall.objects.select_related("department").in_bulk(
         {t.call_id for t in timers if t.call_id}
     )
-    supervisions = Supervision.objects.select_related("call__department").in_bulk(
+    supervisions = Supervision.objects.select_related("call__department", "addressee").in_bulk(
         {t.supervision_id for t in timers if t.supervision_id}
     )
     for timer in timers:
@@ -570,11 +599,18 @@ def _timers_claim(timers: list[Timer], *, states: list[str], sets: dict, now: da
         return {row[0] for row in cursor.fetchall()}
 
 
-def _notify(addressee: Addressee, batch: _Batch, *, kind, title, body, reference) -> None:
-    """Queue a message for the batch's one bulk send (core.notifications.notifications_send)."""
+def _notify(
+    addressee: Addressee, case: Case, batch: _Batch, *, kind, title, body, reference
+) -> None:
+    """Queue a message about ``case`` for the batch's one bulk send
+    (core.notifications.notifications_send), to those of ``addressee`` who may see the case."""
+    recipients = _recipients(addressee, case, batch.audience)
+    if not recipients:
+        batch.unheard.append((case.number, addressee.label))
+        return
     batch.messages.append(
         NotificationMessage(
-            recipients=_recipients(addressee, batch.role_users),
+            recipients=recipients,
             kind=kind,
             title=str(title),
             body=str(body),
@@ -585,9 +621,14 @@ def _notify(addressee: Addressee, batch: _Batch, *, kind, title, body, reference
 
 def _warning_send(timer: Timer, batch: _Batch) -> None:
     case = timer.case
-    addressee = _addressee(case, timer.stage, timer.call, level=1)
+    if timer.supervision_id is not None:
+        # The answer to a supervision is due: whoever it is addressed to answers it.
+        addressee = _supervision_addressee(case, timer.supervision)
+    else:
+        addressee = _addressee(case, timer.stage, timer.call, level=1)
     _notify(
         addressee,
+        case,
         batch,
         kind="timer_warning",
         title=_("%(stage)s due soon: %(number)s")
@@ -686,6 +727,7 @@ def _supervisions_open(batch: _Batch) -> None:
             stage_labels[o.stage] = str(TimerStage(o.stage).label)
         _notify(
             addressee,
+            o.case,
             batch,
             kind="supervision",
             title=title % {"level": o.level, "number": o.case.number},

@@ -391,6 +391,7 @@ def test_a_case_left_alone_is_warned_then_supervised_and_escalated_on_time_once_
             "SELECT u.username, n.kind FROM core_notification n "
             "JOIN auth_user u ON u.id = n.recipient_id ORDER BY n.id",
         ) == [
+            ("command", "case_reported"),  # the intake's notice: command is granted the street
             ("command", "timer_warning"),
             ("command", "supervision"),
             ("leader", "supervision"),

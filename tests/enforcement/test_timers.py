@@ -24,6 +24,7 @@ from enforcement.choices import (
     TimerState,
 )
 from enforcement.models import MatterType, Officer, SlaPolicy, Supervision, Team, Timer
+from enforcement.permissions import access_grant
 from enforcement.services import case_intake
 from enforcement.timers import stage_policies, supervision_answer, timers_fire_due
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
@@ -55,14 +56,16 @@ def world(clock):
         certificate_number="32010400001",
         certificate_expires_on=datetime(2028, 1, 1).date(),
     )
-    return {
-        "matter": matter,
-        "team": team,
-        "officer": officer,
+    people = {
         "command": UserFactory(username="command", roles=[Role.COMMAND_CENTRE]),
         "leader": UserFactory(username="leader", roles=[Role.STREET_LEADER]),
         "district": UserFactory(username="district", roles=[Role.DISTRICT_ADMIN]),
     }
+    # Notifications go to those who may see the case (test_notification_scope.py).
+    access_grant(user=people["command"], container=street)
+    access_grant(user=people["leader"], container=street)
+    access_grant(user=people["district"], container=street.parent)
+    return {"matter": matter, "team": team, "officer": officer, **people}
 
 
 def intake(world, **overrides):
