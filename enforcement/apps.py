@@ -7,3 +7,11 @@ class EnforcementConfig(AppConfig):
 
     name = "enforcement"
     verbose_name = _("Enforcement")
+
+    def ready(self):
+        # An officer reads the power usage of their team's street: powers asks, through this
+        # hook, for a container it may not import (DESIGN.md: dependencies point one way).
+        from enforcement.permissions import team_streets
+        from powers.permissions import street_source_register
+
+        street_source_register(team_streets)

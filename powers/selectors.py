@@ -8,11 +8,13 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Max, QuerySet
+from django.shortcuts import get_object_or_404
 
 from grids.models import Region
 from powers.choices import PowerStatus, UsageKind
 from powers.constants import ZOMBIE_MONTHS
 from powers.models import CatalogueEntry, CatalogueVersion, PowerItem, PowerUsage
+from powers.permissions import usage_streets
 
 
 def catalogue_in_force(*, street: Region, on: date) -> CatalogueVersion | None:
@@ -75,6 +77,13 @@ def item_list(*, user) -> QuerySet[PowerItem]:
 
 
 # --- usage assessment ----------------------------------------------------------------------
+
+
+def usage_street_get(*, user, code: str) -> Region:
+    """The street coded ``code`` if ``user`` may read its power usage (powers.permissions);
+    Http404 otherwise, whether the street does not exist or is not the user's: the page, the
+    export and the API answer both alike."""
+    return get_object_or_404(usage_streets(user), code=code)
 
 
 @dataclass
@@ -168,7 +177,10 @@ def power_usage_report(
         .exclude(item_id__in=held_ids)
         .values_list("item_id", "kind")
     )
-    unmet_items = PowerItem.objects.in_bulk({item_id for item_id, _kind in missing})
+    # The page, the export and the API show each item's category and department.
+    unmet_items = PowerItem.objects.select_related("category", "department").in_bulk(
+        {item_id for item_id, _kind in missing}
+    )
     report.unmet = sorted(
         (
             UnmetDemand(
@@ -181,7 +193,11 @@ def power_usage_report(
         key=lambda demand: (-demand.total, demand.item.code),
     )
     unmet_by_item = {demand.item.pk: demand.total for demand in report.unmet}
-    candidates = PowerItem.objects.filter(status=PowerStatus.ACTIVE).exclude(pk__in=held_ids)
+    candidates = (
+        PowerItem.objects.filter(status=PowerStatus.ACTIVE)
+        .exclude(pk__in=held_ids)
+        .select_related("category", "department")
+    )
     report.candidates = sorted(
         (
             Candidate(item=item, score=item.score_total, unmet=unmet_by_item.get(item.pk, 0))

@@ -1,22 +1,22 @@
-"""Pages of the powers app: the usage report of a street, as HTML and as an Excel workbook."""
+"""Pages of the powers app: the usage report of a street, as HTML and as an Excel workbook. Both
+read only the streets the user may see (powers.permissions), as the usage API does."""
 
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
-from grids.choices import RegionLevel
-from grids.models import Region
 from powers.exports import usage_report_workbook
 from powers.forms import UsagePeriodForm
-from powers.selectors import power_usage_report
+from powers.selectors import power_usage_report, usage_street_get
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(request, street_code):
-    street = get_object_or_404(Region, code=street_code, level=RegionLevel.STREET)
+    # A street the user may not read is a 404 like an unknown one (powers.permissions).
+    street = usage_street_get(user=request.user, code=street_code)
     form = UsagePeriodForm(request.GET)  # bound even when empty: every field has a default
     if not form.is_valid():
         return street, form, None

@@ -29,7 +29,13 @@ from powers.api.serializers import (
 )
 from powers.filtersets import PowerItemFilterSet
 from powers.models import AdjustmentRequest, PowerItem
-from powers.selectors import catalogue_in_force, item_list, power_usage_report, street_powers
+from powers.selectors import (
+    catalogue_in_force,
+    item_list,
+    power_usage_report,
+    street_powers,
+    usage_street_get,
+)
 from powers.services import adjustment_approve, adjustment_reject, adjustment_submit
 
 
@@ -200,10 +206,20 @@ def usage_report_data(report) -> dict:
     }
 
 
+# A street whose usage the caller may not read is answered as one that does not exist.
+USAGE_STREET_NOT_FOUND = OpenApiResponse(
+    description="No street with this code whose power usage the caller may read."
+)
+
+
 class UsageReportView(APIView):
+    """The usage report of a street: its command centre, street leader, officers and grid
+    workers read their own street, holders of a district every street of it; any other street
+    is a 404, as an unknown one (the same rule as the report page and its export)."""
+
     @extend_schema(
         parameters=[UsageQueryInputSerializer],
-        responses={200: UsageReportSerializer, 404: STREET_NOT_FOUND},
+        responses={200: UsageReportSerializer, 404: USAGE_STREET_NOT_FOUND},
     )
     def get(self, request):
         query_params_reject_unknown(request, UsageQueryInputSerializer().fields)
@@ -211,7 +227,7 @@ class UsageReportView(APIView):
         query.is_valid(raise_exception=True)
         values = query.validated_data
         report = power_usage_report(
-            street=_street(values["street"]),
+            street=usage_street_get(user=request.user, code=values["street"]),
             start=values["start"],
             end=values["end"],
             zombie_months=values["zombie_months"],

@@ -1,6 +1,8 @@
 """Settings come from the environment; a bad value stops start-up with one line naming it."""
 
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +12,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# What the test process's own environment must not lend the child: its database, broker, key
+# and DEBUG, and the conftest's DJANGO_ALLOW_ASYNC_UNSAFE (for Playwright), which no deployment
+# sets (`check --deploy` calls it async.E001).
+NOT_INHERITED = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_manage(env_overrides: dict, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update({"VAR_DIR": str(tmp_path / "var")})
     env.update(env_overrides)
     return subprocess.run(
@@ -45,6 +49,12 @@ def run_manage(env_overrides: dict, tmp_path: Path, *args: str) -> subprocess.Co
         ({"DEBUG": "true", "DB_CONN_MAX_AGE": "-1"}, "DB_CONN_MAX_AGE"),
         ({"DEBUG": "true", "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"DEBUG": "true", "INSTANCE_NAME": "a b"}, "INSTANCE_NAME"),
+        (
+            {"DEBUG": "true", "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"},
+            "SECURE_PROXY_SSL_HEADER",
+        ),
+        ({"DEBUG": "true", "SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
+        ({"DEBUG": "true", "SECURE_SSL_REDIRECT": "sometimes"}, "SECURE_SSL_REDIRECT"),
     ],
 )
 def test_bad_value_stops_startup_with_one_line_naming_the_variable(overrides, variable, tmp_path):
@@ -147,3 +157,60 @@ def test_a_malformed_field_encryption_key_stops_startup(tmp_path):
     result = run_manage({"DEBUG": "true", "FIELD_ENCRYPTION_KEY": "not-a-key"}, tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Configuration error: FIELD_ENCRYPTION_KEY: ")
+
+
+# What the README's production layout sets: DEBUG off, a real key, the public host name, and
+# session and CSRF cookies over HTTPS only (the TLS proxy).
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "zf.example.cn",
+    "SECURE_COOKIES": "true",
+}
+HTTPS_IN_DJANGO = {
+    "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+}
+
+
+def check_ids(output: str) -> set[str]:
+    """The ids of the issues ``manage.py check`` printed: "?: (security.W004) You have …"."""
+    return set(re.findall(r"^\S*: \(([\w.]+)\) ", output, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "ids"),
+    [
+        # the proxy redirects to HTTPS and sends HSTS itself: Django says it does neither
+        ({}, {"security.W004", "security.W008"}),
+        # told to do both, with HSTS on subdomains and preloaded: nothing left to warn about
+        (HTTPS_IN_DJANGO, set()),
+    ],
+    ids=["https-at-the-proxy", "https-in-django"],
+)
+def test_check_deploy_warns_only_about_https_left_to_the_proxy(overrides, ids, tmp_path):
+    # Given production settings, when the deployment checks run (the schema is built too)
+    result = run_manage({**PRODUCTION, **overrides}, tmp_path, "check", "--deploy")
+
+    # Then they pass, naming exactly these issues: no drf-spectacular warning, no other
+    assert result.returncode == 0, result.stderr
+    assert check_ids(result.stdout + result.stderr) == ids, result.stderr
+
+
+def test_https_settings_reach_django(tmp_path):
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
+    )
+    given = run_manage({**PRODUCTION, **HTTPS_IN_DJANGO}, tmp_path, "shell", "-c", script)
+    default = run_manage(PRODUCTION, tmp_path, "shell", "-c", script)
+
+    assert given.returncode == default.returncode == 0, given.stderr + default.stderr
+    assert given.stdout.strip().splitlines()[-1] == (
+        "('HTTP_X_FORWARDED_PROTO', 'https') True 31536000 True True"
+    )
+    assert default.stdout.strip().splitlines()[-1] == "None False 0 False False"

@@ -151,8 +151,17 @@ def test_the_excel_export_opens_and_a_name_starting_with_equals_stays_text(setti
     assert unmet[0] == ["HB-001", "对餐饮油烟直排的行政处罚", "南京市秦淮生态环境局", 4, 1, 5]
 
 
+def street_leader(street):
+    """A street leader of ``street``: granted its cases, so its usage (powers.permissions)."""
+    from enforcement.permissions import access_grant
+
+    leader = UserFactory(username="leader", roles=["street_leader"])
+    access_grant(user=leader, container=street)
+    return leader
+
+
 def test_the_report_page_and_its_export(client, setting):
-    client.force_login(UserFactory())
+    client.force_login(street_leader(setting))
     page = client.get("/powers/usage/320104010/?start=2025-11-01&end=2026-10-31")
     html = page.content.decode()
     assert page.status_code == 200
@@ -170,7 +179,7 @@ def test_the_report_page_and_its_export(client, setting):
 
 
 def test_the_usage_api(client, setting):
-    client.force_login(UserFactory())
+    client.force_login(street_leader(setting))
     body = client.get(
         "/api/v1/powers/usage/?street=320104010&start=2025-11-01&end=2026-10-31"
     ).json()
