@@ -3,6 +3,7 @@ stack, and the bulk import of past cases.
 
     .venv/bin/python bench/api_intake.py                 # ~2 min; updates docs/PERFORMANCE.md
     .venv/bin/python bench/api_intake.py --seconds 5 --no-docs   # quick
+    .venv/bin/python bench/api_intake.py --smoke   # every step at the smallest sizes; no figures
 
 It drops and recreates its own database (``shaoxiang_bench_api`` on 127.0.0.1:5432, user
 postgres), migrates it and loads the demo district (``seed_demo --cases 0``) with
@@ -10,7 +11,7 @@ postgres), migrates it and loads the demo district (``seed_demo --cases 0``) wit
 (``enforcement.api_keys.api_key_create``). It starts gunicorn on a free port of 127.0.0.1
 (``bench.api_settings``: the project's settings with DEBUG off, persistent connections and one
 more route, ``POST /bench/minimal/``, a DRF CreateAPIView inserting one notification), waits for
-``/healthz``, and for each endpoint runs CLIENTS concurrent clients (threads, each with its own
+``/healthz``, and for each endpoint runs 16 concurrent clients (threads, each with its own
 keep-alive http.client connection) for a warm-up and then ``--seconds`` measured seconds:
 
 * ``POST /api/v1/cases/``: a 12345 work order (``external_id`` unique per request) at the
@@ -23,7 +24,10 @@ through the test Client) and ``cases_import`` of IMPORT_ROWS generated past case
 Celery messages, if any, go to Redis on 127.0.0.1:6379 under this bench's own queue name, which
 nobody consumes; the bench deletes that queue, stops gunicorn (its whole process group) and drops
 its database at the end, also after an error or Ctrl-C (``--keep-db`` keeps the database).
-Everything the bench talks to is on 127.0.0.1."""
+Everything the bench talks to is on 127.0.0.1. A ``--smoke`` run does every step (database made,
+migrated, seeded and dropped; gunicorn with one worker of two threads; the three runs with two
+clients for a second each; the in-process profile; an import of 500 rows) under names of its own
+(``shaoxiang_bench_api_smoke_<hex>``), and checks every answer and count."""
 
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,25 +56,49 @@ sys.path.insert(0, str(ROOT))
 from bench.report import section_write, verdict  # noqa: E402
 from bench.scratch import (  # noqa: E402 -- after the path is set
     REDIS_URL,
-    SERVER_URL,
-    database_drop,
+    Scratch,
     database_recreate,
-    redis_instance_clean,
+    scratch_clean,
+    scratch_names,
 )
+from bench.smoke import SMOKE_HELP, smoke_deadline  # noqa: E402
 
-DB_NAME = "shaoxiang_bench_api"
-DATABASE_URL = f"{SERVER_URL}/{DB_NAME}"
-INSTANCE = "shaoxiang_bench_api"  # also the Celery queue name: nobody consumes it
-VAR_DIR = Path("/tmp") / "shaoxiang_bench_api_var"  # noqa: S108 -- the bench's own scratch dir
+# The database, the instance name (also the Celery queue name: nobody consumes it) and, under
+# /tmp, the VAR_DIR of a full run; a smoke run's add _smoke_<hex>.
+SCRATCH_BASE = "shaoxiang_bench_api"
+COMMAND = ".venv/bin/python bench/api_intake.py"
+SMOKE_NOTE = (
+    "`--smoke` runs every step (its own database `shaoxiang_bench_api_smoke_<hex>`; gunicorn "
+    "with one worker of two threads on a free port; two clients for a second in each run; the "
+    "in-process profile; an import of 500 rows) and checks every answer and count, prints no "
+    "figures and writes nothing here; `make test` runs it (tests/test_benches.py)."
+)
 HOST = "127.0.0.1"
-CLIENTS = 16
-WARMUP_S = 3.0
 IMPORT_ROWS = 50_000
 # The latency run: the clients send on a fixed schedule, this many intakes a second in all:
 # about 144,000 an hour, far above what a street's hotline, grid and video feed send at peak.
 PACED_RATE = 40.0
-PROFILE_REQUESTS = 50  # in-process intakes timed, then as many profiled
 PROFILE_TOP = 15
+
+
+@dataclass(frozen=True)
+class Sizes:
+    clients: int
+    warmup_s: float
+    profile_requests: int  # in-process intakes timed, then as many profiled
+
+
+FULL = Sizes(clients=16, warmup_s=3.0, profile_requests=50)
+SMOKE = Sizes(clients=2, warmup_s=0.5, profile_requests=3)
+# What a smoke run puts in place of the options' defaults.
+SMOKE_OPTIONS = {
+    "seconds": 1.0,
+    "workers": 1,
+    "worker_class": "gthread",
+    "threads": 2,
+    "import_rows": 500,
+    "paced_rate": 4.0,
+}
 INTAKE_PATH = "/api/v1/cases/"
 MINIMAL_PATH = "/bench/minimal/"
 
@@ -78,23 +107,26 @@ RATIO_MIN = 0.5  # intake requests/s ≥ half of the minimal endpoint's
 P99_MAX_MS = 50.0
 IMPORT_MIN_RATE = 10_000.0  # cases/s
 
-# One key for this process and gunicorn: the bench runs with DEBUG off, as production does.
-SECRET_KEY = secrets.token_urlsafe(48)
-os.environ.update(
-    {
-        "DATABASE_URL": DATABASE_URL,
-        "INSTANCE_NAME": INSTANCE,
-        "REDIS_URL": REDIS_URL,
-        "VAR_DIR": str(VAR_DIR),
-        "DEBUG": "false",
-        "SECRET_KEY": SECRET_KEY,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "LOG_LEVEL": "WARNING",
-        # The API throttle stays on (each request reads and writes its history in Redis, as in
-        # production), with a rate the bench cannot reach.
-        "API_THROTTLE_RATE": "100000/s",
-    }
-)
+
+def settings_environment(scratch: Scratch) -> None:
+    """What this process, its manage.py commands and its gunicorn read their settings from."""
+    os.environ.update(
+        {
+            "DATABASE_URL": scratch.database_url,
+            "INSTANCE_NAME": scratch.instance,
+            "REDIS_URL": REDIS_URL,
+            "VAR_DIR": str(scratch.var_dir),
+            "DEBUG": "false",
+            # One key for this process and gunicorn: the bench runs with DEBUG off, as
+            # production does.
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "WARNING",
+            # The API throttle stays on (each request reads and writes its history in Redis, as
+            # in production), with a rate the bench cannot reach.
+            "API_THROTTLE_RATE": "100000/s",
+        }
+    )
 
 
 # --- data ---
@@ -155,11 +187,11 @@ def port_free() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_start(*, workers: int, worker_class: str, threads: int) -> tuple:
+def gunicorn_start(*, var_dir: Path, workers: int, worker_class: str, threads: int) -> tuple:
     """gunicorn in its own process group (stopped as a whole), answering on a free port."""
     port = port_free()
-    (VAR_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)  # whitenoise warns if absent
-    log = VAR_DIR / "gunicorn.log"
+    (var_dir / "staticfiles").mkdir(parents=True, exist_ok=True)  # whitenoise warns if absent
+    log = var_dir / "gunicorn.log"
     command = [
         sys.executable,
         "-m",
@@ -219,9 +251,19 @@ def gunicorn_stop(process) -> None:
 
 
 def load_run(
-    *, port: int, path: str, auth: str, body, seconds: float, label: str, rate: float | None = None
+    *,
+    port: int,
+    path: str,
+    auth: str,
+    body,
+    seconds: float,
+    label: str,
+    clients: int,
+    warmup_s: float,
+    rate: float | None = None,
 ) -> dict:
-    """CLIENTS threads post ``body(n, prefix, …)`` back to back for WARMUP_S + ``seconds``;
+    """``clients`` threads post ``body(n, prefix, …)`` back to back for ``warmup_s`` +
+    ``seconds``;
     what completes in the last ``seconds`` is measured. With ``rate`` (requests per second in
     all), each client instead sends on a fixed schedule (open loop) and a request's latency
     counts from its scheduled moment, so a server falling behind shows as latency, not as a
@@ -231,28 +273,28 @@ def load_run(
     prefix = f"{label}-{secrets.token_hex(4)}"
     points, matters = demo_points(), matter_codes()
     started = time.monotonic()
-    measure_from = started + WARMUP_S
+    measure_from = started + warmup_s
     stop_at = measure_from + seconds
-    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
-    statuses: list[Counter] = [Counter() for _ in range(CLIENTS)]
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    statuses: list[Counter] = [Counter() for _ in range(clients)]
     samples: list[str] = []
-    barrier = threading.Barrier(CLIENTS)
+    barrier = threading.Barrier(clients)
     headers = {
         "Content-Type": "application/json",
         "Authorization": f"Api-Key {auth}",
         "Host": HOST,
     }
 
-    interval = CLIENTS / rate if rate else 0.0
+    interval = clients / rate if rate else 0.0
 
     def client(index: int) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         n = index
         barrier.wait(timeout=30)
-        scheduled = time.perf_counter() + interval * index / CLIENTS
+        scheduled = time.perf_counter() + interval * index / clients
         while (now := time.monotonic()) < stop_at:
             payload = json.dumps(body(n, prefix, points, matters), ensure_ascii=False).encode()
-            n += CLIENTS
+            n += clients
             if interval:
                 time.sleep(max(0.0, scheduled - time.perf_counter()))
                 began, scheduled = scheduled, scheduled + interval
@@ -277,11 +319,11 @@ def load_run(
                     samples.append(f"{status}: {content[:300].decode(errors='replace')}")
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=WARMUP_S + seconds + 60)
+        thread.join(timeout=warmup_s + seconds + 60)
     measured = sorted(x * 1000 for each in latencies for x in each)
     total = Counter()
     for each in statuses:
@@ -309,10 +351,10 @@ def quantile(values: list[float], q: float) -> float:
 # --- in process ---
 
 
-def intake_profile(auth: str) -> dict:
+def intake_profile(auth: str, *, requests: int) -> dict:
     """One intake request through the test Client (the same code as under gunicorn, in this
     process), after requests naming every cell and matter type have warmed the caches: its
-    statements and their time (CaptureQueriesContext), the median time of PROFILE_REQUESTS
+    statements and their time (CaptureQueriesContext), the median time of ``requests``
     requests, and where their time goes in the project's own functions (cProfile, cumulative,
     per request)."""
     import cProfile
@@ -343,13 +385,13 @@ def intake_profile(auth: str) -> dict:
     statements = list(captured.captured_queries)  # read now: later requests reset the log
     timings = []
     first = warm + 1
-    for n in range(first, first + PROFILE_REQUESTS):
+    for n in range(first, first + requests):
         began = time.perf_counter()
         post(n)
         timings.append((time.perf_counter() - began) * 1000)
     profile = cProfile.Profile()
     profile.enable()
-    for n in range(first + PROFILE_REQUESTS, first + 2 * PROFILE_REQUESTS):
+    for n in range(first + requests, first + 2 * requests):
         post(n)
     profile.disable()
     stats = pstats.Stats(profile).stats
@@ -364,11 +406,11 @@ def intake_profile(auth: str) -> dict:
         "sql": [query["sql"] for query in statements],
         "sql_ms": sum(float(query["time"]) for query in statements) * 1000,
         "ms": statistics.median(timings),
-        "own": [(ms * 1000 / PROFILE_REQUESTS, where) for ms, where in own[:PROFILE_TOP]],
+        "own": [(ms * 1000 / requests, where) for ms, where in own[:PROFILE_TOP]],
     }
 
 
-def intake_work_check(prefix: str) -> dict:
+def intake_work_check(prefix: str, *, queue: str) -> dict:
     """What the intakes of the runs whose work orders start with ``prefix`` left behind: their
     cases, accept timers, notifications to the command centre and deliveries, and how many of
     those deliveries reached the broker (the Celery messages waiting in this bench's queue,
@@ -390,7 +432,7 @@ def intake_work_check(prefix: str) -> dict:
     )
     queued: set[int] = set()
     client = redis.Redis.from_url(REDIS_URL)
-    for raw in client.lrange(INSTANCE, 0, -1):
+    for raw in client.lrange(queue, 0, -1):
         message = json.loads(raw)
         body = base64.b64decode(message["body"])
         args = json.loads(body)[0]
@@ -483,7 +525,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--seconds", type=float, default=15.0, help="measured, per endpoint")
     # gthread keeps connections alive and overlaps one request's database waits with another's
     # Python: on this 2-core machine it served about twice the requests of 2 or 3 sync workers.
@@ -499,16 +541,29 @@ def main() -> None:
     )
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
     parser.add_argument("--no-docs", action="store_true", help="print only")
-    args = parser.parse_args()
-    command = ".venv/bin/python bench/api_intake.py" + (
-        "" if sys.argv[1:] == [] else " " + " ".join(sys.argv[1:])
+    parser.add_argument(
+        "--smoke", action="store_true", help=SMOKE_HELP + " (the size options are ignored)"
     )
+    args = parser.parse_args()
+    if args.smoke:
+        smoke_deadline()
+        for name, value in SMOKE_OPTIONS.items():
+            setattr(args, name, value)
+    plan = SMOKE if args.smoke else FULL
+    command = COMMAND + ("" if sys.argv[1:] == [] else " " + " ".join(sys.argv[1:]))
+    scratch = scratch_names(SCRATCH_BASE, smoke=args.smoke)
+    settings_environment(scratch)
+
+    def progress(line: str) -> None:
+        # A smoke run shows no figures: they would be read as measures.
+        if not args.smoke:
+            print(line, flush=True)
 
     bench_started = time.perf_counter()
     load_before = os.getloadavg()
     process = None
     try:
-        database_recreate(DB_NAME)
+        database_recreate(scratch.database)
         import django
 
         django.setup()
@@ -516,9 +571,12 @@ def main() -> None:
 
         auth = api_key_make()
         process, port, _log = gunicorn_start(
-            workers=args.workers, worker_class=args.worker_class, threads=args.threads
+            var_dir=scratch.var_dir,
+            workers=args.workers,
+            worker_class=args.worker_class,
+            threads=args.threads,
         )
-        print(f"setup: {time.perf_counter() - bench_started:.1f} s, port {port}", flush=True)
+        progress(f"setup: {time.perf_counter() - bench_started:.1f} s, port {port}")
         runs = {}
         # The paced run first, on a quiet database (no autovacuum yet of what the runs back to
         # back write).
@@ -534,39 +592,39 @@ def main() -> None:
                 body=body,
                 seconds=args.seconds,
                 label=label,
+                clients=plan.clients,
+                warmup_s=plan.warmup_s,
                 rate=rate,
             )
-            print(f"{label}: {summary(runs[label])}", flush=True)
+            progress(f"{label}: {summary(runs[label])}")
             for sample in runs[label]["samples"]:
-                print(f"  {sample}", flush=True)
+                print(f"  {label}: {sample}", flush=True)
         gunicorn_stop(process)  # its workers send what their enqueuers hold as they exit
-        work = intake_work_check("intake")
-        print(f"intake work: {work}", flush=True)
-        queries = intake_profile(auth)
-        print(
+        work = intake_work_check("intake", queue=scratch.instance)
+        progress(f"intake work: {work}")
+        queries = intake_profile(auth, requests=plan.profile_requests)
+        progress(
             f"one intake in process: {queries['ms']:.1f} ms, {queries['count']} statements "
             f"taking {queries['sql_ms']:.1f} ms:"
         )
         for sql in queries["sql"]:
-            print(f"  {sql[:160]}")
-        print("project functions, cumulative ms per intake (under cProfile):")
+            progress(f"  {sql[:160]}")
+        progress("project functions, cumulative ms per intake (under cProfile):")
         for ms, where in queries["own"]:
-            print(f"  {ms:7.2f}  {where}")
+            progress(f"  {ms:7.2f}  {where}")
         imported = import_measure(args.import_rows)
-        print(f"import: {imported}", flush=True)
+        progress(f"import: {imported}")
         server_version = connection.cursor().connection.info.server_version
     finally:
         gunicorn_stop(process)
-        try:
-            redis_instance_clean(INSTANCE)
-        finally:
-            if not args.keep_db:
-                database_drop(DB_NAME)
+        scratch_clean(scratch, keep_db=args.keep_db)
     total_s = time.perf_counter() - bench_started
 
     lines = report_lines(
         command=command,
         args=args,
+        plan=plan,
+        database=scratch.database,
         runs=runs,
         work=work,
         queries=queries,
@@ -575,10 +633,48 @@ def main() -> None:
         total_s=total_s,
         load=(load_before, os.getloadavg()),
     )
-    if args.no_docs:
+    if args.smoke:
+        smoke_report(scratch=scratch, runs=runs, work=work, imported=imported, keep_db=args.keep_db)
+    elif args.no_docs:
         print("\n".join(lines))
     else:
         section_write("api_intake", lines)
+
+
+def smoke_report(*, scratch, runs, work, imported, keep_db) -> None:
+    """What a smoke run checked, in counts, not times; raises SystemExit if any is wrong. The
+    report's lines were built (their formatting is part of the bench) but are not shown: figures
+    of two clients for a second are no measure of anything."""
+    failures = [
+        f"{label}: {run['requests']} requests, {run['errors']} errors {run['statuses']}"
+        for label, run in runs.items()
+        if not run["requests"] or run["errors"]
+    ]
+    counts = (work["cases"], work["timers"], work["notifications"], work["queued"])
+    intakes = runs["intake"]["requests"] + runs["intake_paced"]["requests"]
+    # The warm-ups' intakes are counted in the database, not among the requests measured.
+    if len(set(counts)) != 1 or work["cases"] < intakes:
+        failures.append(f"intake work: {work} for {intakes} intakes answered 201")
+    reimported = min(5_000, imported["rows"])
+    if (
+        imported["created"] != imported["rows"]
+        or imported["error_count"]
+        or not imported["gap_free"]
+        or imported["history"] != "intact"
+        or imported["reimport_skipped"] != reimported
+    ):
+        failures.append(f"import: {imported}")
+    if failures:
+        raise SystemExit("smoke run failed:\n  " + "\n  ".join(failures))
+    print(
+        f"smoke ok: {intakes:,} intakes and {runs['minimal']['requests']:,} minimal creates "
+        f"over HTTP, all 201; {work['cases']:,} cases with as many accept timers, notifications "
+        f"and deliveries queued in Redis; imported {imported['created']:,} of "
+        f"{imported['rows']:,} past cases, gap-free, histories intact, {reimported:,} skipped "
+        f"when imported again; database {scratch.database} {'kept' if keep_db else 'dropped'}; "
+        "no figures, docs/PERFORMANCE.md not written",
+        flush=True,
+    )
 
 
 def _abridged(sql: str) -> str:
@@ -598,7 +694,7 @@ def summary(run: dict) -> str:
 
 
 def report_lines(
-    *, command, args, runs, work, queries, imported, server_version, total_s, load
+    *, command, args, plan, database, runs, work, queries, imported, server_version, total_s, load
 ) -> list[str]:
     import django
 
@@ -618,18 +714,21 @@ def report_lines(
         "## REST intake and bulk import (`bench/api_intake.py`)",
         "",
         f"Command: `{command}` ({total_s:.0f} s; it creates, migrates, seeds and drops its own "
-        f"database `{DB_NAME}`).",
+        f"database `{database}`).",
+        "",
+        SMOKE_NOTE,
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, Django {django.__version__}, PostgreSQL {pg} on "
         f"127.0.0.1; gunicorn ({server}, `--preload`, DEBUG off, persistent connections) and "
-        f"the {CLIENTS} client threads on the same machine; measured {time.strftime('%Y-%m-%d')}, "
+        f"the {plan.clients} client threads on the same machine; measured "
+        f"{time.strftime('%Y-%m-%d')}, "
         f"with a load average (1 min) of {load[0][0]:.1f} before and {load[1][0]:.1f} after the "
         "run: the machine is shared, and every figure below scales with what else runs on it.",
         "",
-        f"Load: {CLIENTS} concurrent clients (threads of one process, each with its own "
+        f"Load: {plan.clients} concurrent clients (threads of one process, each with its own "
         "keep-alive connection where the server keeps it) post back to back for "
-        f"{WARMUP_S:g} s of warm-up and {args.seconds:g} s measured, authenticated with an "
+        f"{plan.warmup_s:g} s of warm-up and {args.seconds:g} s measured, authenticated with an "
         "integration API key (`Authorization: Api-Key …`). The intake posts a 12345 work order "
         "(unique `external_id`) at the representative point of one of the demo's cells, "
         "round-robin over cells and matter types; the minimal endpoint (`bench/api_urls.py`) "
@@ -659,7 +758,7 @@ def report_lines(
     lines += [
         "",
         f"One intake request, in process through the test Client (DEBUG off): "
-        f"{queries['ms']:.1f} ms (median of {PROFILE_REQUESTS}); {queries['count']} SQL "
+        f"{queries['ms']:.1f} ms (median of {plan.profile_requests}); {queries['count']} SQL "
         f"statements, {queries['sql_ms']:.1f} ms of it in the database round trips. The "
         "project's functions it spends the most in (cumulative, per request, under cProfile, "
         "which slows Python down):",
@@ -685,9 +784,9 @@ def report_lines(
         f"{imported['backend_cpu_us']:.0f} µs in its PostgreSQL backend; they overlap only "
         "where the machine has a core to spare.",
         "",
-        f"Reading: the {CLIENTS} clients post back to back, so a request's mean latency is "
-        f"{CLIENTS} ÷ requests/s (Little's law): a p99 of {P99_MAX_MS:g} ms needs well over "
-        f"{CLIENTS * 1000 / P99_MAX_MS:,.0f} intakes/s, which on 2 cores means an intake of "
+        f"Reading: the {plan.clients} clients post back to back, so a request's mean latency is "
+        f"{plan.clients} ÷ requests/s (Little's law): a p99 of {P99_MAX_MS:g} ms needs well over "
+        f"{plan.clients * 1000 / P99_MAX_MS:,.0f} intakes/s, which on 2 cores means an intake of "
         "a few milliseconds of CPU, Python and PostgreSQL together. Back to back, the p99 "
         "measures the queue, not the intake; the latency target is therefore checked where "
         f"the clients send on a fixed schedule ({args.paced_rate:g} intakes/s in all, about "
@@ -701,7 +800,7 @@ def report_lines(
         f"| intake ≥ {RATIO_MIN:g}× the minimal endpoint's requests/s | "
         f"{intake['rate']:,.0f} / {minimal['rate']:,.0f} = {ratio:.2f}× | "
         f"{verdict(ratio >= RATIO_MIN)} |",
-        f"| intake p99 ≤ {P99_MAX_MS:g} ms ({CLIENTS} clients, {args.paced_rate:g}/s) | "
+        f"| intake p99 ≤ {P99_MAX_MS:g} ms ({plan.clients} clients, {args.paced_rate:g}/s) | "
         f"{paced['p99']:.1f} ms (back to back: {intake['p99']:.1f} ms) | "
         f"{verdict(paced['p99'] <= P99_MAX_MS)} |",
         f"| every intake did all its work | {work['cases']:,} cases, {work['timers']:,} timers, "

@@ -2,8 +2,9 @@
 10,000, 100,000 and 1,000,000 pending timers, queries per batch, the plan of the claim, two
 sweepers at once, and lateness under a steady load.
 
-    DEBUG=true .venv/bin/python bench/timers_sweep.py   # ~10 min; updates docs/PERFORMANCE.md
-    DEBUG=true .venv/bin/python bench/timers_sweep.py --sizes 10000 --steady-seconds 10  # quick
+    .venv/bin/python bench/timers_sweep.py   # ~10 min; updates docs/PERFORMANCE.md
+    .venv/bin/python bench/timers_sweep.py --sizes 10000 --steady-seconds 10  # quick
+    .venv/bin/python bench/timers_sweep.py --smoke   # every step at the smallest sizes; no figures
 
 It drops and recreates its own database (``shaoxiang_bench_timers`` on 127.0.0.1:5432, user
 postgres), migrates it and loads the demo district (``seed_demo --cases 0``) with
@@ -14,7 +15,9 @@ case event and SUPERVISION_RESPONSE timer) and notifies the command centre (the 
 command-centre users: two notifications, two SMS deliveries and two Celery messages per fired
 timer). Celery messages go to Redis on 127.0.0.1:6379 under this bench's own queue name, which
 nobody consumes; the bench deletes that queue at the end, and drops its database unless
-``--keep-db``. Everything the bench talks to is on 127.0.0.1.
+``--keep-db``. Everything the bench talks to is on 127.0.0.1. A ``--smoke`` run does every step
+(database made, migrated, seeded and dropped; sweeps; two sweepers; a steady load) at the smallest
+sizes, in batches of 20, under names of its own (``shaoxiang_bench_timers_smoke_<hex>``).
 
 The sweeps call ``enforcement.timers.timers_fire_due`` exactly as ``timers_sweep_task`` does,
 with DEBUG off (no query log), the default batch size (TIMER_SWEEP_BATCH, 500)."""
@@ -28,6 +31,7 @@ import statistics
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,20 +40,40 @@ sys.path.insert(0, str(ROOT))
 from bench.report import section_write, verdict  # noqa: E402
 from bench.scratch import (  # noqa: E402 -- after the path is set
     REDIS_URL,
-    SERVER_URL,
-    database_drop,
+    Scratch,
     database_recreate,
-    redis_instance_clean,
+    scratch_clean,
+    scratch_names,
+)
+from bench.smoke import SMOKE_HELP, smoke_deadline  # noqa: E402
+
+# The database, the instance name (also the Celery queue name: nobody consumes it) and, under
+# /tmp, the VAR_DIR of a full run; a smoke run's add _smoke_<hex>.
+SCRATCH_BASE = "shaoxiang_bench_timers"
+COMMAND = ".venv/bin/python bench/timers_sweep.py"
+SMOKE_NOTE = (
+    "`--smoke` runs every step (its own database `shaoxiang_bench_timers_smoke_<hex>` made, "
+    "migrated, seeded and dropped; 20 cases and a few hundred timers in batches of 20; two "
+    "sweepers at once; a steady load of 3 s), prints no figures and writes nothing here; "
+    "`make test` runs it (tests/test_benches.py)."
 )
 
-DB_NAME = "shaoxiang_bench_timers"
-DATABASE_URL = f"{SERVER_URL}/{DB_NAME}"
-INSTANCE = "shaoxiang_bench_timers"  # also the Celery queue name: nobody consumes it
-VAR_DIR = Path("/tmp") / "shaoxiang_bench_timers_var"  # noqa: S108 -- the bench's own scratch dir
-CASES = 1_000
-DUE_COUNTS = (1_000, 10_000)
-EMPTY_RUNS = 200
-DUE_REPEATS = 5  # sweeps of 1,000 due per size; the median is reported
+
+@dataclass(frozen=True)
+class Sizes:
+    cases: int
+    due_counts: tuple[int, int]  # the due sweeps' sizes, smaller first
+    empty_runs: int
+    due_repeats: int  # sweeps of due_counts[0] due per size; the median is reported
+    batch: int | None = None  # TIMER_SWEEP_BATCH; None: the settings' (500)
+
+
+FULL = Sizes(cases=1_000, due_counts=(1_000, 10_000), empty_runs=200, due_repeats=5)
+# Batches of 20 so that the due sweeps and the two sweepers go through several batches each.
+SMOKE = Sizes(cases=20, due_counts=(10, 50), empty_runs=5, due_repeats=2, batch=20)
+SMOKE_PENDING = "100,200"
+SMOKE_STEADY_SECONDS = 3
+SMOKE_RATE = 5
 
 # Targets of the issue.
 EMPTY_MAX_MS = 5.0
@@ -58,24 +82,29 @@ PER_FIRED_MAX_MS = 0.5
 THOUSAND_AT_MILLION_MAX_S = 0.5
 LATENESS_SLACK_S = 2.0
 
-os.environ.update(
-    {
-        "DATABASE_URL": DATABASE_URL,
-        "INSTANCE_NAME": INSTANCE,
-        "REDIS_URL": REDIS_URL,
-        "VAR_DIR": str(VAR_DIR),
-        "DEBUG": "true",  # for the generated SECRET_KEY; the query log is switched off below
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "LOG_LEVEL": "WARNING",
-    }
-)
+
+def settings_environment(scratch: Scratch, sizes: Sizes) -> None:
+    """What this process and its manage.py commands read their settings from."""
+    os.environ.update(
+        {
+            "DATABASE_URL": scratch.database_url,
+            "INSTANCE_NAME": scratch.instance,
+            "REDIS_URL": REDIS_URL,
+            "VAR_DIR": str(scratch.var_dir),
+            "DEBUG": "true",  # for the generated SECRET_KEY; the query log is switched off below
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    if sizes.batch is not None:
+        os.environ["TIMER_SWEEP_BATCH"] = str(sizes.batch)
 
 
 # --- data ---
 
 
-def cases_make() -> list[int]:
-    """1,000 real cases through intake, at the representative points of the demo's cells."""
+def cases_make(count: int) -> list[int]:
+    """``count`` real cases through intake, at the representative points of the demo's cells."""
     import shapely
     from shapely.geometry import shape
 
@@ -90,7 +119,7 @@ def cases_make() -> list[int]:
     ]
     matters = list(MatterType.objects.order_by("pk"))
     ids = []
-    for n in range(CASES):
+    for n in range(count):
         lng, lat = points[n % len(points)]
         ids.append(
             case_intake(
@@ -182,13 +211,13 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def sweep_empty_ms() -> float:
+def sweep_empty_ms(runs: int) -> float:
     from enforcement.timers import timers_fire_due
 
     for _ in range(20):
         timers_fire_due()  # warm-up
     times = []
-    for _ in range(EMPTY_RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         report = timers_fire_due()
         times.append((time.perf_counter() - started) * 1000)
@@ -410,7 +439,7 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="pending timers")
     parser.add_argument("--steady-seconds", type=int, default=60)
     parser.add_argument(
@@ -419,59 +448,73 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20, help="timers due per second (steady)")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
     parser.add_argument("--no-docs", action="store_true", help="print only")
+    parser.add_argument(
+        "--smoke", action="store_true", help=SMOKE_HELP + " (the size options are ignored)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        smoke_deadline()
+        args.sizes, args.steady_seconds = SMOKE_PENDING, SMOKE_STEADY_SECONDS
+        args.sweep_seconds, args.rate = "1", SMOKE_RATE
+    plan = SMOKE if args.smoke else FULL
+    due_counts = plan.due_counts
     sizes = sorted(int(s.replace(",", "").replace("_", "")) for s in args.sizes.split(","))
     intervals = [int(s) for s in args.sweep_seconds.split(",") if s]
-    command = "DEBUG=true .venv/bin/python bench/timers_sweep.py" + (
-        "" if sys.argv[1:] == [] else " " + " ".join(sys.argv[1:])
-    )
+    command = COMMAND + ("" if sys.argv[1:] == [] else " " + " ".join(sys.argv[1:]))
+    scratch = scratch_names(SCRATCH_BASE, smoke=args.smoke)
+    settings_environment(scratch, plan)
 
     bench_started = time.perf_counter()
-    database_recreate(DB_NAME)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
-
-    settings.DEBUG = False  # no query log: what a worker runs
-    case_ids = cases_make()
-    print(f"setup: {time.perf_counter() - bench_started:.1f} s", flush=True)
-
     rows = []
     explain = None
     have = 0
+    fired = 0  # by the due sweeps, each checked against what was made due
     try:
+        database_recreate(scratch.database)
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connection
+
+        settings.DEBUG = False  # no query log: what a worker runs
+        case_ids = cases_make(plan.cases)
+        if not args.smoke:
+            print(f"setup: {time.perf_counter() - bench_started:.1f} s", flush=True)
         for size in sizes:
             timers_add(size - have, case_ids)
             have = size
             vacuum()
-            empty = sweep_empty_ms()
+            empty = sweep_empty_ms(plan.empty_runs)
             row = {"size": size, "empty_ms": empty, "due": {}}
-            print(f"{size:>9,} pending, nothing due: {empty:.3f} ms", flush=True)
-            for due in DUE_COUNTS:
+            if not args.smoke:
+                print(f"{size:>9,} pending, nothing due: {empty:.3f} ms", flush=True)
+            for due in due_counts:
                 if due > size:
                     continue
                 runs = []
                 # One sweep of 10,000 averages over 20 batches; one of 1,000 is three batches and
-                # at the mercy of the machine's other work: the median of DUE_REPEATS sweeps.
-                for _ in range(DUE_REPEATS if due == DUE_COUNTS[0] else 1):
+                # at the mercy of the machine's other work: the median of due_repeats sweeps.
+                for _ in range(plan.due_repeats if due == due_counts[0] else 1):
                     timers_make_due(due)
                     vacuum()
-                    if due == DUE_COUNTS[0] and size == sizes[-1] and explain is None:
+                    if due == due_counts[0] and size == sizes[-1] and explain is None:
                         explain = claim_explain()
                     runs.append(sweep_due(due))
+                    fired += due
                     timers_add(due, case_ids)  # back to ``size`` pending bulk timers
                 runs.sort(key=lambda run: run["seconds"])
                 row["due"][due] = {
                     **runs[len(runs) // 2],
                     "runs": [run["seconds"] for run in runs],
                 }
-                print(f"{size:>9,} pending, {due:,} due: {row['due'][due]}", flush=True)
+                if not args.smoke:
+                    print(f"{size:>9,} pending, {due:,} due: {row['due'][due]}", flush=True)
             rows.append(row)
         vacuum()
-        concurrent = two_sweepers(DUE_COUNTS[-1])
-        print(f"two sweepers: {concurrent}", flush=True)
+        concurrent = two_sweepers(due_counts[-1])
+        if not args.smoke:
+            print(f"two sweepers: {concurrent}", flush=True)
         steady = []
         for interval in intervals:
             vacuum()
@@ -480,17 +523,18 @@ def main() -> None:
                     case_ids, seconds=args.steady_seconds, interval=interval, rate=args.rate
                 )
             )
-            print(f"steady: {steady[-1]}", flush=True)
+            if not args.smoke:
+                print(f"steady: {steady[-1]}", flush=True)
         server_version = connection.cursor().connection.info.server_version
         final_pending = pending_count()
     finally:
-        redis_instance_clean(INSTANCE)
-        if not args.keep_db:
-            database_drop(DB_NAME)
+        scratch_clean(scratch, keep_db=args.keep_db)
     total_s = time.perf_counter() - bench_started
 
     lines = report_lines(
         command=command,
+        plan=plan,
+        database=scratch.database,
         rows=rows,
         explain=explain,
         concurrent=concurrent,
@@ -500,14 +544,54 @@ def main() -> None:
         total_s=total_s,
         final_pending=final_pending,
     )
-    if args.no_docs:
+    if args.smoke:
+        smoke_report(
+            scratch=scratch,
+            fired=fired,
+            batch=settings.TIMER_SWEEP_BATCH,
+            concurrent=concurrent,
+            steady=steady,
+            keep_db=args.keep_db,
+        )
+    elif args.no_docs:
         print("\n".join(lines))
     else:
         section_write("timers_sweep", lines)
 
 
+def smoke_report(*, scratch, fired, batch, concurrent, steady, keep_db) -> None:
+    """What a smoke run checked, in counts, not times; raises SystemExit if any is wrong. The
+    report's lines were built (their formatting is part of the bench) but are not shown: figures
+    of a few hundred timers are no measure of anything."""
+    if not concurrent["ok"]:
+        raise SystemExit(f"two sweepers at once: {concurrent}")
+    steady_fired = sum(run["fired"] for run in steady)
+    if not steady_fired:
+        raise SystemExit(f"the steady load's sweeps fired nothing: {steady}")
+    print(
+        f"smoke ok: {fired:,} of {fired:,} due timers fired, each with its supervision "
+        f"(batches of {batch}); two sweepers at once fired {concurrent['fired_each'][0]:,} + "
+        f"{concurrent['fired_each'][1]:,} = {concurrent['timers_fired']:,} of "
+        f"{concurrent['due']:,}, none twice; the steady load's sweeps fired {steady_fired:,}; "
+        f"database {scratch.database} {'kept' if keep_db else 'dropped'}; no figures, "
+        "docs/PERFORMANCE.md not written",
+        flush=True,
+    )
+
+
 def report_lines(
-    *, command, rows, explain, concurrent, steady, server_version, batch, total_s, final_pending
+    *,
+    command,
+    plan,
+    database,
+    rows,
+    explain,
+    concurrent,
+    steady,
+    server_version,
+    batch,
+    total_s,
+    final_pending,
 ) -> list[str]:
     import django
 
@@ -516,33 +600,35 @@ def report_lines(
         "## Timer sweep (`bench/timers_sweep.py`)",
         "",
         f"Command: `{command}` (about {total_s / 60:.0f} minutes; it creates, migrates, seeds "
-        f"and drops its own database `{DB_NAME}`).",
+        f"and drops its own database `{database}`).",
+        "",
+        SMOKE_NOTE,
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, Django {django.__version__}, PostgreSQL {pg} and "
         f"Redis on 127.0.0.1, sweeper and database on the same machine; measured "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
-        f"Data: {CASES:,} cases made by intake; the pending timers are ACCEPT timers due in 1 to "
-        "31 days, round-robin over those cases; the due ones passed their deadline up to a minute "
-        "ago. Firing one opens a level-1 supervision with its case event and answer timer, and "
-        "notifies the command centre: two users in the demo, so two notifications, two SMS "
-        "deliveries and two Celery messages (to Redis) per fired timer, all included in the "
-        f"times. Batches of {batch} (TIMER_SWEEP_BATCH). Tables are vacuumed and analysed after "
-        "each bulk load, as autovacuum would.",
+        f"Data: {plan.cases:,} cases made by intake; the pending timers are ACCEPT timers due "
+        "in 1 to 31 days, round-robin over those cases; the due ones passed their deadline up to "
+        "a minute ago. Firing one opens a level-1 supervision with its case event and answer "
+        "timer, and notifies the command centre: two users in the demo, so two notifications, "
+        "two SMS deliveries and two Celery messages (to Redis) per fired timer, all included in "
+        f"the times. Batches of {batch} (TIMER_SWEEP_BATCH). Tables are vacuumed and analysed "
+        "after each bulk load, as autovacuum would.",
         "",
         "### Sweeps",
         "",
         "| pending timers | nothing due: sweep (median of "
-        f"{EMPTY_RUNS}) | 1,000 due: sweep, median of {DUE_REPEATS} (range) | "
-        "per fired timer (of which Celery enqueue) | "
-        "queries per batch | 10,000 due: sweep | per fired timer (of which Celery enqueue) | "
-        "queries per batch |",
+        f"{plan.empty_runs}) | {plan.due_counts[0]:,} due: sweep, median of {plan.due_repeats} "
+        "(range) | per fired timer (of which Celery enqueue) | "
+        f"queries per batch | {plan.due_counts[1]:,} due: sweep | per fired timer (of which "
+        "Celery enqueue) | queries per batch |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         cells = [f"{row['size']:,}", f"{row['empty_ms']:.2f} ms"]
-        for due in DUE_COUNTS:
+        for due in plan.due_counts:
             measure = row["due"].get(due)
             if measure is None:
                 cells += ["–", "–", "–"]
@@ -640,7 +726,7 @@ def report_lines(
     if explain:
         lines += [
             "",
-            f"### Plan of the claim at {largest['size']:,} pending, 1,000 due",
+            f"### Plan of the claim at {largest['size']:,} pending, {plan.due_counts[0]:,} due",
             "",
             "The batch read as the sweeper sends it (captured from a sweep), under "
             "`EXPLAIN (ANALYZE, BUFFERS)` in a transaction rolled back:",
