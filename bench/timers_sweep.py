@@ -11,8 +11,8 @@ postgres), migrates it and loads the demo district (``seed_demo --cases 0``) wit
 ``manage.py``, makes 1,000 cases through ``case_intake``, then adds the pending timers in bulk
 (INSERT … SELECT generate_series), ACCEPT timers spread round-robin over the 1,000 cases so that
 the case locks of one batch are all different rows. Firing one opens a level-1 supervision (its
-case event and SUPERVISION_RESPONSE timer) and notifies the command centre (the demo has two
-command-centre users: two notifications, two SMS deliveries and two Celery messages per fired
+case event and SUPERVISION_RESPONSE timer) and notifies the command centre of the case's street
+(one user in the demo: one notification, one SMS delivery and one Celery message per fired
 timer). Celery messages go to Redis on 127.0.0.1:6379 under this bench's own queue name, which
 nobody consumes; the bench deletes that queue at the end, and drops its database unless
 ``--keep-db``. Everything the bench talks to is on 127.0.0.1. A ``--smoke`` run does every step
@@ -612,8 +612,9 @@ def report_lines(
         f"Data: {plan.cases:,} cases made by intake; the pending timers are ACCEPT timers due "
         "in 1 to 31 days, round-robin over those cases; the due ones passed their deadline up to "
         "a minute ago. Firing one opens a level-1 supervision with its case event and answer "
-        "timer, and notifies the command centre: two users in the demo, so two notifications, "
-        "two SMS deliveries and two Celery messages (to Redis) per fired timer, all included in "
+        "timer, and notifies the command centre of the case's street: one user in the demo, so "
+        "one notification, one SMS delivery and one Celery message (to Redis) per fired timer, "
+        "all included in "
         f"the times. Batches of {batch} (TIMER_SWEEP_BATCH). Tables are vacuumed and analysed "
         "after each bulk load, as autovacuum would.",
         "",
