@@ -1,5 +1,5 @@
-"""The Celery app. Broker and options come from Django settings (``CELERY_*``): Redis when
-``REDIS_URL`` is set, kombu's file-system transport under ``VAR_DIR`` otherwise."""
+"""The Celery app. Broker and options come from Django settings (``CELERY_*``): the Redis of
+``REDIS_URL`` when it is set, the embedded redis-server on ``VAR_DIR/redis.sock`` otherwise."""
 
 import os
 

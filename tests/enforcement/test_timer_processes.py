@@ -145,7 +145,7 @@ class Processes:
     """The processes a test started, each in a session of its own so that a prefork worker's
     children go with it; ``close`` ends every one of them. ``warm``: stop with SIGTERM and wait
     (about 6 s for a worker), so that a worker on the shared Redis hands back the message it
-    holds; otherwise SIGKILL, as all the rest (broker files, a private redis-server, the
+    holds; otherwise SIGKILL, as all the rest (the embedded or a private redis-server, the
     scratch database) goes with the test."""
 
     def __init__(self, tmp_path: Path, *, warm: bool):
