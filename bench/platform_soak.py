@@ -294,7 +294,8 @@ def main() -> None:
         f"| cases filed through the API, one every {FILE_EVERY_S:g} s | {result['posted']:,}, "
         f"all 201, all in the database | every one | "
         f"{verdict(set(result['filed']) == {201} and result['cases'] == result['posted'])} |",
-        f"| `/healthz` every {HEALTH_EVERY_S:g} s | {result['health']} | all 200 | "
+        f"| `/healthz` every {HEALTH_EVERY_S:g} s | {result['health'].get(200, 0)} of "
+        f"{sum(result['health'].values())} answered 200 | all 200 | "
         f"{verdict(set(result['health']) == {200})} |",
         f"| notification deliveries sent by the worker | {result['deliveries']:,}, "
         f"{result['deliveries_pending']} left | none left | "
