@@ -24,15 +24,25 @@ $(VENV)/.installed-dev: pyproject.toml
 	$(INSTALL) '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -e ".[dev]"'
 	touch $@
 
+# What `make run` rebuilds only when its sources changed (a second start skips both): the
+# compiled catalogues, and the collected static files (ours, and the installed apps').
+VAR := $(or $(VAR_DIR),var)
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+STATIC_MANIFEST := $(VAR)/staticfiles/staticfiles.json
+
+$(MO_FILES) &: $(wildcard locale/*/LC_MESSAGES/*.po) | $(VENV)/.installed-run
+	$(BIN)/python manage.py translations_compile
+
+$(STATIC_MANIFEST): $(shell find static -type f) $(VENV)/.installed-run
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
 ## run: the embedded broker, web on 127.0.0.1:$(PORT), one Celery worker and beat, in the
 ## foreground under supervisor (a process that dies is restarted); Ctrl-C stops all.
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run $(MO_FILES) $(STATIC_MANIFEST)
 	$(BIN)/python -m config.instance
-	$(BIN)/python manage.py translations_compile
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	exec $(BIN)/python manage.py platform_run --port $(PORT)
+	$(BIN)/python manage.py seed_demo --skip-checks
+	exec $(BIN)/python manage.py platform_run --skip-checks --port $(PORT)
 
 ## test: lint, then the whole suite except the browser tests.
 test: $(VENV)/.installed-dev lint pytest
