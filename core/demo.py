@@ -30,10 +30,10 @@ DEMO_USERS = [
 ]
 
 
-# Demo cases `make run` makes over six months: about 33 a month per street, every state and
+# Demo cases `make run` makes over six months: about 25 a month per street, every state and
 # stage shown, within the first start's three minutes; each takes about 0.2 s on SQLite
 # (seed_demo --cases 3000 for more: ten minutes).
-DEMO_CASES = 400
+DEMO_CASES = 300
 
 
 @dataclass

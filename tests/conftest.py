@@ -54,7 +54,7 @@ def demo(db):
 
 @pytest.fixture
 def demo_cases(db):
-    """The demo district with a few of its cases (make run makes 400; the generator is the
+    """The demo district with a few of its cases (make run makes 300; the generator is the
     same, only fewer of them)."""
     from django.core.management import call_command
 
