@@ -44,6 +44,10 @@ run: $(VENV)/.installed-run $(MO_FILES) $(STATIC_MANIFEST)
 	$(BIN)/python manage.py seed_demo --skip-checks
 	exec $(BIN)/python manage.py platform_run --skip-checks --port $(PORT)
 
+# Which tests `make pytest` runs (a pytest -m expression); CI's second run leaves out the `once`
+# tests too.
+PYTEST_MARKERS ?= not browser
+
 ## test: lint, then the whole suite except the browser tests.
 test: $(VENV)/.installed-dev lint pytest
 
@@ -54,7 +58,7 @@ lint: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python manage.py translations_compile
-	$(BIN)/pytest -m "not browser" -n 2
+	$(BIN)/pytest -m "$(PYTEST_MARKERS)" -n 2 --durations=15
 
 ## test-browser: the browser tests in Debian's Chromium (installed here when missing and root).
 test-browser: $(VENV)/.installed-dev

@@ -31,12 +31,13 @@ import urllib.error
 import urllib.request
 import xmlrpc.client
 from contextlib import closing
-from http.client import HTTPConnection
 from pathlib import Path
-from socket import AF_UNIX, SOCK_STREAM, socket
+from socket import socket
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from supervisor.xmlrpc import SupervisorTransport  # noqa: E402
 
 from bench.report import section_write, verdict  # noqa: E402
 from bench.smoke import SMOKE_HELP, smoke_deadline  # noqa: E402
@@ -64,30 +65,10 @@ print(json.dumps({"points": points, "matters": list(matters)}))
 """
 
 
-class _UnixConnection(HTTPConnection):
-    def __init__(self, path: str):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket(AF_UNIX, SOCK_STREAM)
-        self.sock.connect(self.path)
-
-
-class _UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path: str):
-        super().__init__()
-        self.path = path
-
-    def make_connection(self, host):
-        return _UnixConnection(self.path)
-
-
 def supervisor_pids(var_dir: Path) -> dict[str, int]:
     """The runner's processes and their pids, from supervisord's XML-RPC socket."""
-    proxy = xmlrpc.client.ServerProxy(
-        "http://localhost", transport=_UnixTransport(str(var_dir / "supervisor.sock"))
-    )
+    transport = SupervisorTransport(None, None, f"unix://{var_dir / 'supervisor.sock'}")
+    proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
     return {p["name"]: p["pid"] for p in proxy.supervisor.getAllProcessInfo()}
 
 

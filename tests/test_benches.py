@@ -30,6 +30,9 @@ import pytest
 from bench.scratch import scratch_var_dir
 from bench.smoke import SMOKE_LIMIT_S
 
+# The benches make their own databases, instances and names, whatever the suite runs on.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -13,43 +13,24 @@ import time
 import urllib.error
 import urllib.request
 import xmlrpc.client
-from http.client import HTTPConnection
 from pathlib import Path
-from socket import AF_UNIX, SOCK_STREAM, socket
 
 import pytest
+from supervisor.xmlrpc import SupervisorTransport
 
 from tests.processes import ROOT, free_port, manage, process_env, scratch_database, wait_for
 
-pytestmark = pytest.mark.processes
+# make run's layout: its own instance on SQLite and the embedded broker, whatever the suite runs on.
+pytestmark = [pytest.mark.processes, pytest.mark.once]
 
 # Acceptance (issue 12): /healthz back to 200 within 60 s of the worker's SIGKILL.
 BACK_WITHIN = 60
 
 
-class _UnixConnection(HTTPConnection):
-    def __init__(self, path: str):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket(AF_UNIX, SOCK_STREAM)
-        self.sock.connect(self.path)
-
-
-class _UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path: str):
-        super().__init__()
-        self.path = path
-
-    def make_connection(self, host):
-        return _UnixConnection(self.path)
-
-
 def supervisor(var_dir: Path):
     """supervisord's XML-RPC interface on the instance's socket (what supervisorctl uses)."""
-    transport = _UnixTransport(str(var_dir / "supervisor.sock"))
-    return xmlrpc.client.ServerProxy("http://localhost", transport=transport).supervisor
+    transport = SupervisorTransport(None, None, f"unix://{var_dir / 'supervisor.sock'}")
+    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport).supervisor
 
 
 def pids(var_dir: Path) -> dict[str, int]:
