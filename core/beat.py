@@ -4,8 +4,6 @@ one beat sends the periodic tasks, and each tick is recorded for /healthz."""
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,43 +21,45 @@ logger = logging.getLogger(__name__)
 
 
 class LeasedDatabaseScheduler(DatabaseScheduler):
-    """Refuses to start while another live beat holds the lease, and stops if it ever loses it."""
+    """Refuses to start while another live beat holds the lease, and stops if it ever loses it.
+
+    Its stop signal is handled by ``config.celery.Beat``, installed before the scheduler is built.
+
+    A lazy scheduler (the one Celery builds only to print its banner) takes no lease."""
 
     def __init__(self, *args, **kwargs):
         self.holder = beat_holder_name()
+        self._leased = False
+        if not kwargs.get("lazy"):
+            self._lease_take()
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            self._lease_give_up()
+            raise
+
+    def _lease_take(self):
         # Stale after two intervals, like /healthz: a stalled beat is replaceable when health
         # already reports it dead.
         ttl = timedelta(seconds=settings.HEALTH_STALE_AFTER)
         close_old_connections()
-        other = beat_lease_acquire(holder=self.holder, ttl=ttl)
+        try:
+            other = beat_lease_acquire(holder=self.holder, ttl=ttl)
+        except BaseException:
+            # A stop signal may cut the claim short after it was written.
+            self._lease_give_up()
+            raise
         if other is not None:
             logger.error("beat: another beat (%s) holds the lease; this one stops", other)
             raise SystemExit(f"beat: another beat ({other}) is running; only one may run")
+        self._leased = True
         logger.info("beat: lease held by %s", self.holder)
-        self._stopping = False
-        self._stop_handler_install()
-        super().__init__(*args, **kwargs)
 
-    def _stop_handler_install(self):
-        """Replace Celery's SIGTERM/SIGINT handler, which saves the schedule inside the handler.
-
-        A signal can land while this thread waits on a PostgreSQL query; psycopg's connection
-        lock is not re-entrant, so a query from the handler waits for itself forever and the
-        supervisor has to SIGKILL the beat, leaving the lease held. This handler only raises
-        SystemExit: the interrupted query unwinds, Celery's loop catches the exit and calls
-        ``close`` from ordinary code, which saves and releases on a fresh connection."""
-        if threading.current_thread() is not threading.main_thread():
-            return  # an embedded beat: its host process owns the signals
-
-        def stop(signum, frame):
-            if self._stopping:
-                return  # already on the way out; let the clean stop finish
-            self._stopping = True
-            logger.info("beat: signal %s received; stopping", signum)
-            raise SystemExit(0)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+    def _lease_give_up(self):
+        # A stop signal may have cut a query short and left its connection mid-protocol.
+        connections.close_all()
+        beat_lease_release(holder=self.holder)
+        self._leased = False
 
     def tick(self, *args, **kwargs):
         close_old_connections()
@@ -69,10 +69,9 @@ class LeasedDatabaseScheduler(DatabaseScheduler):
         return super().tick(*args, **kwargs)
 
     def close(self):
-        self._stopping = True
-        # A stop signal may have cut a query short and left its connection mid-protocol.
         connections.close_all()
         try:
             super().close()
         finally:
-            beat_lease_release(holder=self.holder)
+            if self._leased:
+                self._lease_give_up()

@@ -151,12 +151,14 @@ def test_worker_and_beat_processes_run_the_scheduled_heartbeat(broker, tmp_path)
         ) == [("",)]
 
 
-def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
+@pytest.mark.parametrize("moment", ["tick", "start"])
+def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(moment, tmp_path):
     """A supervisor's SIGTERM can land while beat waits on a PostgreSQL query. Celery's own
     handler saves the schedule from inside the signal handler, on the very connection whose
     lock the interrupted query holds, and hangs until SIGKILL, leaving the lease held. Here
-    the test holds the beat row so that beat's next tick must wait, signals it then, and lets
-    go: beat must exit 0 and give the lease up."""
+    the test holds the beat row so that beat must wait, signals it then, and lets go: beat must
+    exit 0 and leave the lease free. ``tick``: the wait is a tick's lease renewal; ``start``:
+    it is the scheduler's first claim of the lease, while it is still being built."""
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
         if os.environ.get("SHAOXIANG_EXPECT_DB_VENDOR") == "postgresql":
             pytest.fail("CI expects PostgreSQL, but DATABASE_URL is not PostgreSQL")
@@ -188,6 +190,18 @@ def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
             stderr=subprocess.STDOUT,
         )
         embedded_broker_wait(env, broker_server, what=lambda: (tmp_path / "redis.log").read_text())
+        dsn = database_url.replace("postgres://", "postgresql://", 1)
+        blocker = psycopg.connect(dsn)
+        if moment == "start":
+            # the beat row exists and is locked before beat claims it
+            query(
+                database_url,
+                "INSERT INTO core_heartbeat (component, node, holder, seen_at) "
+                "VALUES ('beat', '', '', now() - interval '1 hour') RETURNING id",
+            )
+            blocker.execute(
+                "SELECT 1 FROM core_heartbeat WHERE component = 'beat' FOR UPDATE"
+            ).fetchall()
         log = open(tmp_path / "beat.log", "w")  # noqa: SIM115
         beat = subprocess.Popen(
             [CELERY, "-A", "config", "beat", "-l", "INFO"],
@@ -197,26 +211,27 @@ def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
             stderr=subprocess.STDOUT,
         )
         holder = f"{socket.gethostname()}:{beat.pid}"
-        dsn = database_url.replace("postgres://", "postgresql://", 1)
         try:
             deadline = time.time() + DEADLINE
-            while query(
+            while moment == "tick" and query(
                 database_url, "SELECT holder FROM core_heartbeat WHERE component = 'beat'"
             ) != [(holder,)]:
                 assert beat.poll() is None, (tmp_path / "beat.log").read_text()
                 assert time.time() < deadline, "beat never took the lease"
                 time.sleep(0.3)
-            with psycopg.connect(dsn) as blocker:
-                blocker.execute(
-                    "SELECT 1 FROM core_heartbeat WHERE component = 'beat' FOR UPDATE"
-                ).fetchall()
-                # wait until beat's tick is stuck behind our row lock
+            with blocker:
+                if moment == "tick":
+                    blocker.execute(
+                        "SELECT 1 FROM core_heartbeat WHERE component = 'beat' FOR UPDATE"
+                    ).fetchall()
+                # wait until beat is stuck behind our row lock
                 deadline = time.time() + 30
                 while not query(
                     database_url,
                     "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND query LIKE 'UPDATE%%core_heartbeat%%'",
                 ):
+                    assert beat.poll() is None, (tmp_path / "beat.log").read_text()
                     assert time.time() < deadline, "beat never waited on the row lock"
                     time.sleep(0.2)
                 beat.send_signal(signal.SIGTERM)
@@ -228,6 +243,7 @@ def test_beat_signalled_while_waiting_on_the_database_stops_cleanly(tmp_path):
             beat.wait(timeout=10)
             pytest.fail("beat hung after SIGTERM:\n" + (tmp_path / "beat.log").read_text())
         finally:
+            blocker.close()
             if beat.poll() is None:
                 beat.kill()
                 beat.wait(timeout=10)
