@@ -384,6 +384,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    "calendar-alert": {
+        "task": "core.tasks.calendar_alert_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
     "timers-sweep": {
         "task": "enforcement.tasks.timers_sweep_task",
         "schedule": float(TIMER_SWEEP_SECONDS),

@@ -54,6 +54,71 @@ class CalendarDay(models.Model):
         return f"{self.date:%Y-%m-%d} {'+' if self.is_working_day else '-'} {self.reason}"
 
 
+class HolidayNotice(models.Model):
+    """One row is the State Council's holiday arrangement of one year (国务院办公厅关于 YYYY 年部分
+    节假日安排的通知) as a district administrator imported it (``calendar_import``). Its days off
+    and make-up working days (调休上班) are its HolidayNoticeDay rows; any other day of the year is
+    a working day Monday to Friday. For its year it replaces the national data of
+    ``chinesecalendar``; local CalendarDay overrides still win over it."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    # SHA-256 of the imported file: importing the same file again changes nothing.
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("holiday notice")
+        verbose_name_plural = _("holiday notices")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.title}"
+
+
+class HolidayNoticeDay(models.Model):
+    """One row is one day of a HolidayNotice that is not what its weekday says: a day off (a
+    holiday, or a weekday given off in exchange, 调休) or a weekend day worked (上班). A notice may
+    list days of the year before (元旦 ranges that start on 31 December)."""
+
+    notice = models.ForeignKey(HolidayNotice, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    # Which holiday the day belongs to (a make-up day: the holiday it makes up for).
+    holiday = models.CharField(_("holiday"), max_length=40)
+
+    class Meta:
+        verbose_name = _("holiday notice day")
+        verbose_name_plural = _("holiday notice days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'+' if self.is_working_day else '-'} {self.holiday}"
+
+
+class CalendarAlert(models.Model):
+    """One row per year whose missing holiday notice the district administrators were told of,
+    so that they are told once (``calendar_alert_send``)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar alert")
+        verbose_name_plural = _("calendar alerts")
+
+    def __str__(self) -> str:
+        return f"{self.year} @ {self.sent_at:%Y-%m-%d}"
+
+
 class Notification(models.Model):
     """One row is one in-app message to one user. Its sending by outside channels (SMS,
     webhook) is tracked by NotificationDelivery rows, one per channel."""

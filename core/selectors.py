@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
@@ -11,6 +11,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from core.calendar import calendar_official_until, calendar_provisional_years, calendar_warning
 from core.choices import Component, Role
 from core.models import Heartbeat, Notification
 
@@ -24,6 +25,8 @@ class HealthReport:
     broker: dict = field(default_factory=dict)
     beat: dict = field(default_factory=dict)
     worker: dict = field(default_factory=dict)
+    # A warning, never a failure: a provisional year still counts its statutory holidays.
+    calendar: dict = field(default_factory=dict)
     stale_after_seconds: int = 0
 
     @property
@@ -37,6 +40,7 @@ class HealthReport:
             "broker": self.broker,
             "beat": self.beat,
             "worker": self.worker,
+            "calendar": self.calendar,
             "stale_after_seconds": self.stale_after_seconds,
         }
 
@@ -98,7 +102,9 @@ def health_report() -> HealthReport:
     if not report.database["ok"]:
         report.beat = {"ok": False, "error": "database unavailable"}
         report.worker = {"ok": False, "error": "database unavailable"}
+        report.calendar = {"ok": True, "error": "database unavailable"}
         return report
+    report.calendar = calendar_report()
     now = timezone.now()
     last = Heartbeat.objects.aggregate(
         beat=Max("seen_at", filter=Q(component=Component.BEAT)),
@@ -110,6 +116,20 @@ def health_report() -> HealthReport:
     report.worker["answers_ping"] = answers
     report.worker["ok"] = report.worker["ok"] and answers
     return report
+
+
+def calendar_report(today: date | None = None) -> dict:
+    """The calendar part of the health report: how far official holiday data reaches, the
+    provisional years among this one and the next, and the warning (``ok`` stays true: a
+    provisional year is counted by rule, and the warning is for people to act on)."""
+    today = today or timezone.localdate()
+    warning = calendar_warning(today)
+    return {
+        "ok": True,
+        "official_until": calendar_official_until(today).isoformat(),
+        "provisional_years": calendar_provisional_years(today),
+        "warning": warning,
+    }
 
 
 def user_roles(*, user) -> list[Role]:

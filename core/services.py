@@ -1,4 +1,4 @@
-"""Writes of the platform plumbing: heartbeats and the beat lease."""
+"""Writes of the platform plumbing: heartbeats, the beat lease, the calendar alert."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import os
 import socket
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core.choices import Component
-from core.models import Heartbeat
+from core.choices import Component, Role
+from core.models import CalendarAlert, Heartbeat
+
+User = get_user_model()
 
 
 def heartbeat_record(*, component: Component, node: str, holder: str = "") -> None:
@@ -91,3 +95,35 @@ def beat_lease_release(*, holder: str) -> None:
     """Give the lease up on a clean stop, so a restarted beat need not wait for the TTL. The last
     tick time stays, so /healthz goes on reporting its true age."""
     Heartbeat.objects.filter(component=Component.BEAT, node="", holder=holder).update(holder="")
+
+
+def calendar_alert_send(today=None) -> int:
+    """Tell the district administrators, once per year, that the year's holiday notice is
+    missing (core.calendar.calendar_warning: from 1 November of the year before). Returns how
+    many were told (0 when there is nothing to say, or they were told already). Idempotent:
+    the CalendarAlert row of the year is written in the same transaction, and its unique year
+    makes a second sender fail and roll back instead of sending twice."""
+    from core.calendar import calendar_provisional_years, calendar_warning
+    from core.notifications import notification_send
+
+    today = today or timezone.localdate()
+    warning = calendar_warning(today)
+    if warning is None:
+        return 0
+    year = calendar_provisional_years(today)[0]
+    if CalendarAlert.objects.filter(year=year).exists():
+        return 0
+    admins = User.objects.filter(groups__name=Role.DISTRICT_ADMIN, is_active=True).distinct()
+    try:
+        with transaction.atomic():
+            CalendarAlert.objects.create(year=year)
+            sent = notification_send(
+                recipients=list(admins),
+                kind="calendar_provisional",
+                title=_("Holiday notice for %(year)s missing") % {"year": year},
+                body=warning,
+                reference=str(year),
+            )
+    except IntegrityError:
+        return 0  # another sender wrote the year's alert first
+    return len(sent)

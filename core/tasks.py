@@ -13,7 +13,7 @@ from core.notifications import (
     notification_delivery_attempt,
     notification_delivery_fail,
 )
-from core.services import heartbeat_record
+from core.services import calendar_alert_send, heartbeat_record
 
 # A delivery never tried this long after it was written has lost its queue message.
 REQUEUE_AFTER_MINUTES = 10
@@ -79,3 +79,10 @@ def idempotency_records_purge_task() -> None:
     """Sent by beat every hour: forget Idempotency-Keys older than 24 hours (core.idempotency).
     Idempotent; a missed run only leaves the rows for the next one."""
     idempotency_records_purge()
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90, max_retries=0)
+def calendar_alert_task() -> None:
+    """Sent by beat every hour: tell the district administrators, once per year, that the
+    year's holiday notice is missing (core.services.calendar_alert_send). Idempotent."""
+    calendar_alert_send()

@@ -15,3 +15,10 @@ class EnforcementConfig(AppConfig):
         from powers.permissions import street_source_register
 
         street_source_register(team_streets)
+
+        # A change of the calendar (core) moves the running deadlines (here), in its
+        # transaction.
+        from core.calendar import calendar_changed_subscribe
+        from enforcement.deadlines import deadlines_follow_calendar
+
+        calendar_changed_subscribe(deadlines_follow_calendar)

@@ -99,6 +99,7 @@ class EventKind(models.TextChoices):
     CALL_COMPLETE = "call_complete", _("Department completed")
     CALL_RETURN = "call_return", _("Department returned it")
     IMPORT = "import", _("Imported from history")  # enforcement.imports: how a past case ended
+    DEADLINE_MOVE = "deadline_move", _("Deadline moved by the calendar")  # enforcement.deadlines
 
 
 class TimerStage(models.TextChoices):

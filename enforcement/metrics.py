@@ -4,7 +4,7 @@ aggregate): timers waiting and overdue, the last sweep, lateness, open supervisi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,9 +13,10 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core.calendar import calendar_official_until
 from enforcement.choices import SupervisionState, TimerState
 from enforcement.models import Supervision, Timer
-from enforcement.models.timers import SWEPT_STATES
+from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
 
 # Lateness is summarised over the timers fired in this window.
 LATENESS_WINDOW = timedelta(hours=1)
@@ -100,3 +101,19 @@ class LoopCollector(Collector):
         for level in (1, 2, 3):
             supervisions.add_metric([str(level)], counts.get(level, 0))
         yield supervisions
+
+        # How far the State Council's holiday data reaches (core.calendar): alert well before
+        # it runs out, e.g. shaoxiang_calendar_official_until - time() < 60 * 86400.
+        until = calendar_official_until(timezone.localdate())
+        end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+        yield GaugeMetricFamily(
+            "shaoxiang_calendar_official_until",
+            "End of the last day covered by official holiday data (Unix time): after it, "
+            "deadlines count statutory holidays by rule and are provisional.",
+            value=end.timestamp(),
+        )
+        yield GaugeMetricFamily(
+            "shaoxiang_timers_provisional",
+            "Running timers whose deadline was counted over a provisional calendar year.",
+            value=Timer.objects.filter(state__in=LIVE_STATES, provisional=True).count(),
+        )

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import instance_insert, rows_insert
-from core.calendar import deadline_add
 from core.choices import Role
 from core.constants import REFERENCE_MAX_AGE
 from core.notifications import NotificationMessage, notifications_send
@@ -38,6 +37,7 @@ from enforcement.choices import (
     TimerStage,
     TimerState,
 )
+from enforcement.deadlines import TimerTimes, timer_times
 from enforcement.events import EventEntry, case_event_record, case_events_record
 from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
 from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
@@ -90,14 +90,6 @@ def _policy_pick(policies, case: Case) -> SlaPolicy | None:
         key=lambda p: (p.source != "", p.matter_type_id is not None, p.severity != ""),
         default=None,
     )
-
-
-def sla_deadline(start: datetime, amount: int, unit: str) -> datetime:
-    """``start`` plus the policy's time: seconds and minutes are natural time, the rest goes
-    through the business calendar (core.calendar)."""
-    if unit == "seconds":
-        return start + timedelta(seconds=amount)
-    return deadline_add(start, amount, unit)
 
 
 def _stages_at_start(case: Case, action: str) -> list[str]:
@@ -177,27 +169,28 @@ def _timer_planned(*, case: Case, stage: str, now: datetime, call=None) -> Timer
     return _timer_build(case=case, stage=stage, policy=policy, now=now, call=call)
 
 
-def _timer_times(policy: SlaPolicy, now: datetime) -> tuple[datetime, datetime | None]:
-    """(due, warn) of a timer started ``now`` under ``policy``."""
-    due = sla_deadline(now, policy.amount, policy.unit)
-    warn = now + (due - now) * policy.warn_percent / 100 if policy.warn_percent else None
-    if warn is not None and warn >= due:
-        warn = None
-    return due, warn
+def _timer_times(policy: SlaPolicy, now: datetime) -> TimerTimes:
+    """The times of a timer started ``now`` under ``policy``."""
+    return timer_times(
+        start=now, amount=policy.amount, unit=policy.unit, warn_percent=policy.warn_percent
+    )
 
 
 def _timer_build(*, case: Case, stage: str, policy: SlaPolicy, now: datetime, call=None) -> Timer:
     """The unsaved timer of ``stage`` started ``now`` under ``policy``."""
-    due, warn = _timer_times(policy, now)
+    times = _timer_times(policy, now)
     return Timer(
         case=case,
         call=call,
         stage=stage,
         policy=policy,
         started_at=now,
-        warn_at=warn,
-        due_at=due,
-        next_at=warn or due,
+        amount=policy.amount,
+        unit=policy.unit,
+        warn_at=times.warn,
+        due_at=times.due,
+        provisional=times.provisional,
+        next_at=times.warn or times.due,
     )
 
 
@@ -255,6 +248,7 @@ def timers_resume(*, case: Case, now: datetime) -> None:
             next_at=due if state == TimerState.WARNED or warn is None else warn,
             due_left=None,
             warn_left=None,
+            resumed_at=now,
         )
 
 
@@ -747,8 +741,11 @@ ANSWER_TIMER_FIELDS = [
     "policy",
     "state",
     "started_at",
+    "amount",
+    "unit",
     "warn_at",
     "due_at",
+    "provisional",
     "next_at",
 ]
 
@@ -763,7 +760,7 @@ def _answer_timer_row(case: Case, supervision_id: int, batch: _Batch) -> tuple |
         return None
     if policy.pk not in batch.deadlines:  # the same instant and policy: the same deadline
         batch.deadlines[policy.pk] = _timer_times(policy, batch.now)
-    due, warn = batch.deadlines[policy.pk]
+    times = batch.deadlines[policy.pk]
     return (
         case.pk,
         supervision_id,
@@ -771,9 +768,12 @@ def _answer_timer_row(case: Case, supervision_id: int, batch: _Batch) -> tuple |
         policy.pk,
         TimerState.PENDING,
         batch.now,
-        warn,
-        due,
-        warn or due,
+        policy.amount,
+        policy.unit,
+        times.warn,
+        times.due,
+        times.provisional,
+        times.warn or times.due,
     )
 
 

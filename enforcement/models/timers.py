@@ -93,12 +93,21 @@ class Timer(models.Model):
         _("state"), max_length=10, choices=TimerState.choices, default=TimerState.PENDING
     )
     started_at = models.DateTimeField(_("started"))
+    # The policy's time limit when the timer started (a later edit of the policy applies to
+    # stages started after it): what a change of the calendar recounts the deadline from.
+    amount = models.PositiveIntegerField(_("amount"), null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
     warn_at = models.DateTimeField(_("warn at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"))
+    # Counted over a year without the State Council's holiday notice (core.calendar).
+    provisional = models.BooleanField(_("provisional deadline"), default=False)
     next_at = models.DateTimeField(_("next look"), null=True, blank=True)
     # While paused: what was left of the time to the warning and to the deadline.
     warn_left = models.DurationField(_("time left to the warning"), null=True, blank=True)
     due_left = models.DurationField(_("time left"), null=True, blank=True)
+    # When the clock last restarted after a suspension: the deadline then carries the time that
+    # was left, and no longer follows the calendar from ``started_at``.
+    resumed_at = models.DateTimeField(_("resumed"), null=True, blank=True)
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
     fired_at = models.DateTimeField(_("fired"), null=True, blank=True)
     lateness = models.DurationField(_("fired late by"), null=True, blank=True)

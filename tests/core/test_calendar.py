@@ -246,13 +246,17 @@ def test_an_override_wins_over_the_national_calendar():
 # --- years chinesecalendar does not cover -------------------------------------------------------
 
 
-def test_a_year_without_data_falls_back_to_monday_to_friday_and_warns_once(caplog, monkeypatch):
+def test_a_year_without_data_counts_the_statutory_holidays_by_rule_and_warns_once(
+    caplog, monkeypatch
+):
     monkeypatch.setattr("core.calendar._years_warned", set())
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2030, 5, 1))
 
     with caplog.at_level(logging.WARNING, logger="core.calendar"):
-        assert working_day_is(date(2030, 5, 1)) is True  # a Wednesday (Labour Day unknown)
+        assert working_day_is(date(2030, 5, 1)) is False  # Labour Day by rule (a Wednesday)
+        assert working_day_is(date(2030, 5, 2)) is False  # its second statutory day
+        assert working_day_is(date(2030, 5, 3)) is True  # a Friday: no 调休 is known
         assert working_day_is(date(2030, 5, 4)) is False  # a Saturday
         # Friday 2030-05-03: Saturday and Sunday off, Monday 05-06 counts
         assert deadline_add(
@@ -261,7 +265,8 @@ def test_a_year_without_data_falls_back_to_monday_to_friday_and_warns_once(caplo
 
     warnings = [r.getMessage() for r in caplog.records if r.name == "core.calendar"]
     assert warnings == [
-        "chinesecalendar has no holidays for 2030; counting Monday to Friday as working days"
+        "no holiday notice for 2030: counting its statutory holidays by rule, without 调休 "
+        "(provisional); import the State Council's notice (manage.py calendar_import)"
     ]
 
 
