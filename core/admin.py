@@ -1,9 +1,19 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.calendar import calendar_day_delete, calendar_day_save
+from core.holiday_notice import NoticeInvalid, holiday_notice_import
 from core.models import (
     CalendarDay,
     Heartbeat,
+    HolidayNotice,
+    HolidayNoticeDay,
     IdempotencyRecord,
     Notification,
     NotificationDelivery,
@@ -93,3 +103,89 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     search_fields = ["key", "path", "owner__username"]
     fields = ["owner", "key", "method", "path", "request_hash", "status_code", "created_at"]
     date_hierarchy = "created_at"
+
+
+class HolidayNoticeImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Notice file (CSV)"),
+        help_text=gettext_lazy("At most 64 KB; the format is described above."),
+    )
+
+    # A year's notice is a few dozen lines; anything larger is not one.
+    MAX_BYTES = 64 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 64 KB: not a holiday notice."))
+        return upload
+
+
+class HolidayNoticeDayInline(admin.TabularInline):
+    model = HolidayNoticeDay
+    fields = ["date", "is_working_day", "holiday"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HolidayNotice)
+class HolidayNoticeAdmin(admin.ModelAdmin):
+    """The imported notices, read only: a notice changes only by importing its file again
+    (``holiday_notice_import``), which also moves the running deadlines."""
+
+    list_display = ["year", "title", "imported_at", "imported_by"]
+    readonly_fields = ["year", "title", "sha256", "imported_at", "imported_by"]
+    inlines = [HolidayNoticeDayInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="core_holidaynotice_import"), *super().get_urls()]
+
+    def import_view(self, request):
+        # Importing changes the calendar of a year: as much as adding calendar overrides.
+        if not request.user.has_perm("core.add_calendarday"):
+            raise PermissionDenied
+        errors = []
+        form = HolidayNoticeImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = holiday_notice_import(
+                    content=form.cleaned_data["file"].read(), user=request.user
+                )
+            except NoticeInvalid as exc:
+                errors = exc.errors
+            else:
+                moved = sum(getattr(effect, "moved", 0) for effect in done.effects)
+                if done.unchanged:
+                    text = _("%(title)s was imported before: nothing changed.")
+                else:
+                    text = _(
+                        "%(title)s imported: %(days)s day(s) changed, %(moved)s running "
+                        "deadline(s) moved."
+                    )
+                messages.success(
+                    request,
+                    text % {"title": done.notice.title, "days": len(done.days), "moved": moved},
+                )
+                return redirect("admin:core_holidaynotice_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import a holiday notice"),
+            "form": form,
+            "errors": errors,
+        }
+        return TemplateResponse(request, "admin/core/holidaynotice/import.html", context)

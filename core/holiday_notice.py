@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from core.calendar import HOLIDAY_NAMES, calendar_change_apply, statutory_days
@@ -47,7 +48,6 @@ KINDS = {
 # came by a separate notice); a longer range is a typing error.
 LONGEST_RANGE = 15
 NAME_SEPARATORS = ("、", ",", "，", "/")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class NoticeInvalid(Exception):
@@ -82,7 +82,7 @@ class _Row:
 
 
 def _weekday_name(day: date) -> str:
-    return _(WEEKDAYS[day.weekday()])
+    return str(WEEKDAYS[day.weekday()])
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

@@ -209,8 +209,17 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Timer)
 class TimerAdmin(ReadOnlyAdmin):
-    list_display = ["case", "stage", "state", "due_at", "warned_at", "fired_at", "lateness"]
-    list_filter = ["state", "stage"]
+    list_display = [
+        "case",
+        "stage",
+        "state",
+        "due_at",
+        "provisional",
+        "warned_at",
+        "fired_at",
+        "lateness",
+    ]
+    list_filter = ["state", "stage", "provisional"]
     search_fields = ["case__number"]
     list_select_related = ["case"]
     date_hierarchy = "due_at"

@@ -64,6 +64,7 @@ class TimerSerializer(serializers.ModelSerializer):
             "started_at",
             "warn_at",
             "due_at",
+            "provisional",
             "warned_at",
             "fired_at",
             "ended_at",
