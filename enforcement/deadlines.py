@@ -198,8 +198,8 @@ def _batch_recount(
                     data={
                         "timer": timer.pk,
                         "stage": timer.stage,
-                        "from": timer.due_at,
-                        "to": deadline.due,
+                        "from": timezone.localtime(timer.due_at).isoformat(),
+                        "to": timezone.localtime(deadline.due).isoformat(),
                         "provisional": deadline.provisional,
                         "reason": change.reason,
                     },

@@ -43,6 +43,7 @@ BENCHES = {
     "timers_sweep": True,
     "api_intake": True,
     "platform_soak": False,  # SQLite and the embedded broker, as `make run`
+    "deadlines_recount": True,
 }
 # What the suite's environment may hold for its own settings (DATABASE_URL, a test SECRET_KEY,
 # DJANGO_SETTINGS_MODULE …): a bench sets what it needs itself, as on a developer's shell, so
@@ -237,6 +238,24 @@ def test_timers_sweep_smoke_fires_every_due_timer_once(services, smoke_runs):
     assert two, line
     first, second, total, due = (number(group) for group in two.groups())
     assert first + second == total == due > 0
+    assert_scratch_gone(line)
+
+
+def test_deadlines_recount_smoke_moves_every_deadline_once_and_back(services, smoke_runs):
+    # given the documented command; when it runs with --smoke
+    line = smoke_line(smoke_runs.lines("deadlines_recount"))
+
+    # then the notice moved every running deadline, the same notice again none, a typhoon day
+    # some and its removal as many back, and its scratch database and VAR_DIR are gone
+    found = re.search(
+        r"smoke ok: ([\d,]+) running timers; the notice moved ([\d,]+), the same notice again "
+        r"none, the typhoon day ([\d,]+) and its removal as many back",
+        line,
+    )
+    assert found, line
+    timers, moved, typhoon = (number(group) for group in found.groups())
+    assert timers == moved > 0
+    assert 0 < typhoon <= timers
     assert_scratch_gone(line)
 
 
