@@ -36,12 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import section_write, verdict  # noqa: E402
 from bench.scratch import (  # noqa: E402 -- after the path is set
-    REDIS_URL,
     database_recreate,
     scratch_clean,
     scratch_names,
 )
 from bench.smoke import SMOKE_HELP, smoke_deadline  # noqa: E402
+from bench.timers_sweep import FULL as SWEEP_DEFAULTS  # noqa: E402
+from bench.timers_sweep import cases_make, settings_environment  # noqa: E402
 
 SCRATCH_BASE = "shaoxiang_bench_deadlines"
 COMMAND = ".venv/bin/python bench/deadlines_recount.py"
@@ -70,20 +71,6 @@ workday,国庆节,2027-09-26,
 workday,国庆节,2027-10-09,
 """
 TYPHOON_DAY = date(2027, 2, 3)
-
-
-def settings_environment(scratch) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": scratch.database_url,
-            "INSTANCE_NAME": scratch.instance,
-            "REDIS_URL": REDIS_URL,
-            "VAR_DIR": str(scratch.var_dir),
-            "DEBUG": "true",  # for the generated SECRET_KEY; the query log is switched off below
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
 
 
 def timers_add(count: int, case_ids: list[int]) -> int:
@@ -166,7 +153,7 @@ def main() -> None:
     count = SMOKE_TIMERS if args.smoke else args.timers
     cases = SMOKE_CASES if args.smoke else FULL_CASES
     scratch = scratch_names(SCRATCH_BASE, smoke=args.smoke)
-    settings_environment(scratch)
+    settings_environment(scratch, SWEEP_DEFAULTS)  # the sweep bench's, without its batch size
     try:
         database_recreate(scratch.database)
         import django
@@ -176,7 +163,6 @@ def main() -> None:
 
         settings.DEBUG = False
 
-        from bench.timers_sweep import cases_make
         from core.calendar import calendar_day_delete, calendar_day_save
         from core.holiday_notice import holiday_notice_import
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -112,30 +113,20 @@ def deadlines_follow_calendar(change: CalendarChange) -> DeadlinesMoved:
     report = DeadlinesMoved()
     candidates = _candidates(change, now)
     report.kept_resumed = candidates.filter(resumed_at__isnull=False).count()
-    timers = (
-        candidates.filter(resumed_at__isnull=True)
-        .only(
-            "case_id",
-            "stage",
-            "state",
-            "started_at",
-            "amount",
-            "unit",
-            "warn_at",
-            "due_at",
-            "provisional",
-        )
-        .order_by("pk")
-    )
+    rows = candidates.filter(resumed_at__isnull=True).order_by("case_id", "pk")
+    running = [_Running(*row) for row in rows.values_list(*_Running._fields)]
     counted: dict[tuple, Deadline] = {}
-    last_pk = 0
-    while True:
-        batch = list(timers.filter(pk__gt=last_pk)[:RECOUNT_BATCH])
-        if not batch:
-            break
-        last_pk = batch[-1].pk
-        report.examined += len(batch)
-        _batch_recount(batch, counted, change, now, report)
+    batch: list[_Running] = []
+    for timer in running:
+        # Batches end between cases: a case's events are appended in one batch (each batch
+        # reads the last event of its cases once).
+        if len(batch) >= RECOUNT_BATCH and timer.case_id != batch[-1].case_id:
+            _batch_recount(batch, counted, change, report)
+            batch = []
+        batch.append(timer)
+    if batch:
+        _batch_recount(batch, counted, change, report)
+    report.examined = len(running)
     if report.moved or report.marked:
         logger.info(
             "calendar change (%s): %s deadlines moved, %s provisional marks changed, %s kept "
@@ -149,7 +140,23 @@ def deadlines_follow_calendar(change: CalendarChange) -> DeadlinesMoved:
     return report
 
 
-def _recount(timer: Timer, counted: dict) -> Deadline:
+class _Running(NamedTuple):
+    """What the recount reads of a running timer (no model instance per row: there may be
+    100,000)."""
+
+    pk: int
+    case_id: int | None
+    stage: str
+    state: str
+    started_at: datetime
+    amount: int
+    unit: str
+    warn_at: datetime | None
+    due_at: datetime
+    provisional: bool
+
+
+def _recount(timer: _Running, counted: dict) -> Deadline:
     # A limit in working days ends at the end of a day that depends only on the start's day
     # (the start's day is not counted): one count per start day and limit, not per timer.
     local = timer.started_at.astimezone(timezone.get_default_timezone())
@@ -164,7 +171,7 @@ def _recount(timer: Timer, counted: dict) -> Deadline:
 
 
 def _batch_recount(
-    batch: list[Timer], counted: dict, change: CalendarChange, now: datetime, report
+    batch: list[_Running], counted: dict, change: CalendarChange, report: DeadlinesMoved
 ) -> None:
     changes, marks = [], {True: [], False: []}
     for timer in batch:
