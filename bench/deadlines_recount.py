@@ -152,6 +152,8 @@ def main() -> None:
         smoke_deadline()
     count = SMOKE_TIMERS if args.smoke else args.timers
     cases = SMOKE_CASES if args.smoke else FULL_CASES
+    command = COMMAND + ("" if sys.argv[1:] == [] else " " + " ".join(sys.argv[1:]))
+    bench_started = time.perf_counter()
     scratch = scratch_names(SCRATCH_BASE, smoke=args.smoke)
     settings_environment(scratch, SWEEP_DEFAULTS)  # the sweep bench's, without its batch size
     try:
@@ -185,6 +187,7 @@ def main() -> None:
     finally:
         scratch_clean(scratch, keep_db=args.keep_db)
 
+    total_s = time.perf_counter() - bench_started
     problems = []
     if report.examined != count or report.moved != count or events_after_import != count:
         problems.append(
@@ -214,9 +217,12 @@ def main() -> None:
     lines = [
         "## Deadlines that follow the calendar (`bench/deadlines_recount.py`)",
         "",
+        f"Command: `{command}` ({total_s:.0f} s; it creates, migrates, seeds and drops its own "
+        f"database `{SCRATCH_BASE}`).",
+        "",
         f"Measured {date.today():%Y-%m-%d} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"PostgreSQL on 127.0.0.1; command `{COMMAND}`. {count:,} running RESOLVE timers of 15 "
-        f"working days over January-February 2027 (provisional), on {cases:,} cases.",
+        f"PostgreSQL on 127.0.0.1. {count:,} running RESOLVE timers of 15 working days over "
+        f"January-February 2027 (provisional), on {cases:,} cases.",
         "",
         "| change | timers looked at | deadlines moved (events) | seconds |",
         "|---|---:|---:|---:|",

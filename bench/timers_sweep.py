@@ -149,8 +149,9 @@ def timers_add(count: int, case_ids: list[int]) -> None:
         cursor.execute(
             """
             INSERT INTO enforcement_timer (case_id, stage, policy_id, state, started_at, due_at,
-                                           next_at)
-            SELECT (%s::bigint[])[1 + g %% %s], 'accept', %s, 'pending', now(), t.at, t.at
+                                           next_at, amount, unit, provisional)
+            SELECT (%s::bigint[])[1 + g %% %s], 'accept', %s, 'pending', now(), t.at, t.at,
+                   30, 'minutes', false
             FROM generate_series(1, %s) AS g,
                  LATERAL (SELECT now() + interval '1 day' + random() * interval '30 days'
                           + g * interval '0 s' AS at) AS t
