@@ -26,8 +26,12 @@ class CaseEvent(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("at"))
-    from_status = models.CharField(_("from"), max_length=12, choices=CaseStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, choices=CaseStatus.choices, blank=True)
+    from_status = models.CharField(
+        _("from status"), max_length=12, choices=CaseStatus.choices, blank=True
+    )
+    to_status = models.CharField(
+        _("to status"), max_length=12, choices=CaseStatus.choices, blank=True
+    )
     data = models.JSONField(_("details"), default=dict)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
