@@ -2,7 +2,8 @@
 that wants the demo (tests/conftest.py: ``demo``). A snapshot is used only on the database it
 was taken from: the same row count and largest id in every table, the same demo key file;
 otherwise the fixture seeds anew. The rows seeding added or changed are written again (a
-changed one deleted first); a seeding that removed a row it found is not kept."""
+changed one deleted first), with the times of the first seeding; a seeding that removed a row
+it found is not kept."""
 
 from __future__ import annotations
 
@@ -67,8 +68,8 @@ class DemoSnapshot:
 
     @staticmethod
     def baseline_read(*, full: bool = False) -> Baseline:
-        """The shape of the database; ``full``: with every row of every table (once, to take a
-        snapshot: seeding must not have changed any of them)."""
+        """The shape of the database; ``full``: with every row of every table (once, before
+        the seeding a snapshot is taken of, to find the rows it changed)."""
         baseline = Baseline(keys_file=_keys_file_text())
         with connection.cursor() as cursor:
             for table in _tables():
@@ -96,7 +97,8 @@ class DemoSnapshot:
                 if after.shape[table][0] != count + len(rows):
                     return None  # seeding removed a row
                 # Rows of the baseline seeding changed (the net's version): written again whole.
-                rows = rows + [row for row in kept if row not in set(old_rows)]
+                found = set(old_rows)
+                rows = rows + [row for row in kept if row not in found]
                 if rows:
                     if connection.vendor == "postgresql":
                         added[table] = (None, rows)
@@ -119,8 +121,9 @@ class DemoSnapshot:
             return False  # a test changed the demo's keys: seed again
         with connection.cursor() as cursor:
             for table, (columns, rows) in self.added.items():
-                ids = [json.loads(row)["id"] for row in rows] if columns is None else None
-                if columns is not None:
+                if columns is None:
+                    ids = [json.loads(row)["id"] for row in rows]
+                else:
                     ids = [row[columns.index("id")] for row in rows]
                 cursor.execute(
                     f"DELETE FROM {_quoted(table)} WHERE id IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608
