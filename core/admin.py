@@ -168,7 +168,6 @@ class HolidayNoticeAdmin(admin.ModelAdmin):
             except NoticeInvalid as exc:
                 errors = exc.errors
             else:
-                moved = sum(getattr(effect, "moved", 0) for effect in done.effects)
                 if done.unchanged:
                     text = _("%(title)s was imported before: nothing changed.")
                 else:
@@ -176,10 +175,8 @@ class HolidayNoticeAdmin(admin.ModelAdmin):
                         "%(title)s imported: %(days)s day(s) changed, %(moved)s running "
                         "deadline(s) moved."
                     )
-                messages.success(
-                    request,
-                    text % {"title": done.notice.title, "days": len(done.days), "moved": moved},
-                )
+                values = {"title": done.notice.title, "days": len(done.days), "moved": done.moved}
+                messages.success(request, text % values)
                 return redirect("admin:core_holidaynotice_changelist")
         context = {
             **self.admin_site.each_context(request),

@@ -165,15 +165,21 @@ def calendar_official_until(today: date | None = None) -> date:
     return date(year - 1, 12, 31)
 
 
-def calendar_warning(today: date | None = None) -> str | None:
-    """What to tell people about the calendar, or None: this year is provisional, or it is 1
-    November or later and next year is."""
+def calendar_missing_year(today: date | None = None) -> int | None:
+    """The year people must be told has no official data, or None: this year when it is
+    provisional, next year from 1 November (WARN_FROM) when it is."""
     today = today or timezone.localdate()
     if not year_is_official(today.year):
-        year = today.year
-    elif (today.month, today.day) >= WARN_FROM and not year_is_official(today.year + 1):
-        year = today.year + 1
-    else:
+        return today.year
+    if (today.month, today.day) >= WARN_FROM and not year_is_official(today.year + 1):
+        return today.year + 1
+    return None
+
+
+def calendar_warning(today: date | None = None) -> str | None:
+    """What to tell people about ``calendar_missing_year``, or None."""
+    year = calendar_missing_year(today)
+    if year is None:
         return None
     return _(
         "The State Council's holiday notice for %(year)s has not been imported: deadlines in "

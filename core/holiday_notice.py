@@ -271,6 +271,11 @@ class NoticeImport:
     days: set[date] = field(default_factory=set)
     effects: list = field(default_factory=list)
 
+    @property
+    def moved(self) -> int:
+        """Running deadlines the subscribers moved."""
+        return sum(getattr(effect, "moved", 0) for effect in self.effects)
+
 
 def holiday_notice_import(*, content: bytes, user=None) -> NoticeImport:
     """Check ``content`` (notice_parse) and make it the notice of its year, replacing the one

@@ -103,14 +103,13 @@ def calendar_alert_send(today=None) -> int:
     many were told (0 when there is nothing to say, or they were told already). Idempotent:
     the CalendarAlert row of the year is written in the same transaction, and its unique year
     makes a second sender fail and roll back instead of sending twice."""
-    from core.calendar import calendar_provisional_years, calendar_warning
+    from core.calendar import calendar_missing_year, calendar_warning
     from core.notifications import notification_send
 
     today = today or timezone.localdate()
-    warning = calendar_warning(today)
-    if warning is None:
+    year = calendar_missing_year(today)
+    if year is None:
         return 0
-    year = calendar_provisional_years(today)[0]
     if CalendarAlert.objects.filter(year=year).exists():
         return 0
     admins = User.objects.filter(groups__name=Role.DISTRICT_ADMIN, is_active=True).distinct()
@@ -121,7 +120,7 @@ def calendar_alert_send(today=None) -> int:
                 recipients=list(admins),
                 kind="calendar_provisional",
                 title=_("Holiday notice for %(year)s missing") % {"year": year},
-                body=warning,
+                body=calendar_warning(today),
                 reference=str(year),
             )
     except IntegrityError:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.db import connection
@@ -98,8 +98,8 @@ def _candidates(change: CalendarChange, now: datetime):
     for year in change.years:
         span |= Q(
             provisional=True,
-            started_at__lt=_local_midnight(datetime(year + 1, 1, 1).date()),
-            due_at__gte=_local_midnight(datetime(year, 1, 1).date()),
+            started_at__lt=_local_midnight(date(year + 1, 1, 1)),
+            due_at__gte=_local_midnight(date(year, 1, 1)),
         )
     return running.filter(span)
 

@@ -41,11 +41,10 @@ class Command(BaseCommand):
         if done.unchanged:
             self.stdout.write(f"{notice.year}: {notice.title}: already imported; nothing changed")
             return
-        moved = sum(getattr(effect, "moved", 0) for effect in done.effects)
         marked = sum(getattr(effect, "marked", 0) for effect in done.effects)
         kept = sum(getattr(effect, "kept_resumed", 0) for effect in done.effects)
         self.stdout.write(
             f"{notice.year}: {notice.title}: imported; {len(done.days)} day(s) changed; "
-            f"{moved} running deadline(s) moved, {marked} provisional mark(s) lifted or set, "
+            f"{done.moved} running deadline(s) moved, {marked} provisional mark(s) lifted or set, "
             f"{kept} kept (restarted after a suspension)"
         )
