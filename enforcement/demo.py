@@ -16,6 +16,7 @@ from enforcement.models import Officer, Team
 from enforcement.permissions import access_grant
 from enforcement.services import matter_types_load
 from grids.models import GridAssignment, Region
+from powers.demo import adjustment_demo_seed
 from powers.models import Department
 
 STREETS = {"320104010": ("hh", "红花"), "320104003": ("fzm", "夫子庙")}
@@ -90,6 +91,7 @@ def demo_seed(report) -> None:
                 certificate_expires_on=date(2028, 6, 30),
             )
     access_seed(report)
+    adjustment_demo_seed(report)
     # Before the cases: each demo department's system (its API key's user, a liaison granted
     # the department) is who the cases' calls and their supervisions are addressed to.
     api_keys_demo_seed(report)

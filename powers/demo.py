@@ -107,8 +107,6 @@ def demo_seed(report) -> None:
     if not PowerUsage.objects.exists():
         _usage(honghua, "HH", rng, report)
         _usage(fuzimiao, "FZM", rng, report)
-    if not AdjustmentRequest.objects.exists():
-        _adjustment_in_progress(honghua, report)
 
 
 def _usage(street: Region, prefix: str, rng: random.Random, report) -> None:
@@ -145,18 +143,25 @@ def _usage(street: Region, prefix: str, rng: random.Random, report) -> None:
     report.count("power usage facts", len(facts))
 
 
-def _adjustment_in_progress(street: Region, report) -> None:
-    """Honghua asks to take two environmental items and return three zombie items; the street
-    has approved, the district is deciding."""
+def adjustment_demo_seed(report) -> None:
+    """Honghua asks to take two environmental items and return three zombie items: its command
+    centre proposed, its leader approved the street's step, the district is deciding. Run by the
+    enforcement app's demo once its people hold their streets (who proposes and decides a step
+    is asked of their grants: powers.permissions). Idempotent."""
     from powers.selectors import power_usage_report
 
+    street = Region.objects.filter(code="320104010").first()
+    if street is None or AdjustmentRequest.objects.exists():
+        return
     today = timezone.localdate()
     usage = power_usage_report(street=street, start=today - timedelta(days=365), end=today)
     adds = [demand.item for demand in usage.unmet if demand.item.category.code == "HB"][:2]
     revokes = [zombie.item for zombie in usage.zombies][:3]
     if len(adds) < 2 or len(revokes) < 3:
         return
-    leader = get_user_model().objects.filter(username="hh_leader").first()
+    users = get_user_model().objects.in_bulk(["hh_command", "hh_leader"], field_name="username")
+    if len(users) < 2:
+        return
     request = adjustment_submit(
         street=street,
         title="红花街道赋权清单调整（第一批）",
@@ -164,9 +169,9 @@ def _adjustment_in_progress(street: Region, report) -> None:
         adds=adds,
         revokes=revokes,
         effective_on=today + timedelta(days=60),
-        actor=leader,
+        actor=users["hh_command"],
     )
     adjustment_approve(
-        request=request, actor=leader, comment="街道党工委会议研究同意", level="street"
+        request=request, actor=users["hh_leader"], comment="街道党工委会议研究同意", level="street"
     )
     report.count("adjustments", True)

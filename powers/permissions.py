@@ -22,11 +22,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from core.choices import Role
 from grids.choices import RegionLevel
 from grids.models import GridCell, Region
-from grids.permissions import cells_granted, streets_granted
+from grids.permissions import REGION_PERMISSION, cells_granted, objects_granted, streets_granted
+from powers.choices import ApprovalLevel
 
 # (user) -> ids of streets. Apps to the right of powers register theirs at start-up (their
 # AppConfig.ready): powers may not import them (DESIGN.md, dependencies point one way).
@@ -40,11 +44,15 @@ def street_source_register(source: StreetSource) -> None:
         _STREET_SOURCES.append(source)
 
 
+def _active(user) -> bool:
+    return user is not None and not isinstance(user, AnonymousUser) and user.is_active
+
+
 def usage_streets(user) -> QuerySet[Region]:
     """The streets whose power usage ``user`` may read (an empty queryset for nobody). A few
     queries, however many streets and cells the user holds."""
     streets = Region.objects.filter(level=RegionLevel.STREET)
-    if user is None or isinstance(user, AnonymousUser) or not user.is_active:
+    if not _active(user):
         return streets.none()
     if user.is_superuser:
         return streets
@@ -57,3 +65,77 @@ def usage_streets(user) -> QuerySet[Region]:
     for source in _STREET_SOURCES:
         ids.update(source(user))
     return streets.filter(pk__in=ids)
+
+
+# --- who decides an adjustment step ---------------------------------------------------------------
+
+# The role that decides each level's step of an adjustment request, and the container of the
+# request that role must hold: the street's leader decides for the street (街道党工委), the
+# district's administrator for the district. The city and the province are not users of the
+# platform: a district administrator records their written reply (批复, with its notice number),
+# never the one who decided the district's step.
+STEP_DECIDERS: dict[str, tuple[str, str]] = {
+    ApprovalLevel.STREET: (Role.STREET_LEADER, "street"),
+    ApprovalLevel.DISTRICT: (Role.DISTRICT_ADMIN, "district"),
+    ApprovalLevel.CITY: (Role.DISTRICT_ADMIN, "district"),
+    ApprovalLevel.PROVINCE: (Role.DISTRICT_ADMIN, "district"),
+}
+DECIDE_PERMISSION = "powers.decide_adjustment"
+PROPOSE_PERMISSION = "powers.add_adjustmentrequest"
+
+
+def _has_role(user, role: str) -> bool:
+    roles = getattr(user, "_shaoxiang_roles", None)
+    if roles is None:
+        roles = user._shaoxiang_roles = set(user.groups.values_list("name", flat=True))
+    return role in roles
+
+
+def adjustment_streets(user) -> QuerySet[Region]:
+    """The streets whose adjustment requests ``user`` reads: those whose power usage they read
+    (the evidence of a request is that usage)."""
+    return usage_streets(user)
+
+
+def adjustment_propose_check(user, street: Region) -> None:
+    """Who proposes a change of a street's list: a holder of the right to propose (the command
+    centre drafts, the street leader and the district administrator too) with a right on that
+    street or its district. Raises PermissionDenied."""
+    if not _active(user) or not user.has_perm(PROPOSE_PERMISSION):
+        raise PermissionDenied(_("Your role may not propose changes of a power list."))
+    if not user.is_superuser and street.pk not in streets_granted(user):
+        raise PermissionDenied(_("You may not propose changes of this street's list."))
+
+
+def step_decide_check(user, request, step) -> None:
+    """Who decides ``step`` of the adjustment ``request``: the step's role (STEP_DECIDERS)
+    holding the request's street (street step) or its district (the other steps), never the
+    person who proposed the request nor one who decided another of its steps (a superuser is
+    bound by that too). Raises PermissionDenied naming what is missing."""
+    if not _active(user) or not user.has_perm(DECIDE_PERMISSION):
+        raise PermissionDenied(_("Your role may not decide power-list changes."))
+    if user.pk == request.requested_by_id:
+        raise PermissionDenied(_("The person who proposed a change does not approve it."))
+    if request.steps.exclude(pk=step.pk).filter(decided_by=user).exists():
+        raise PermissionDenied(_("One person decides one step of a request, not two."))
+    if user.is_superuser:
+        return
+    role, container = STEP_DECIDERS[step.level]
+    if not _has_role(user, role):
+        raise PermissionDenied(
+            _("The %(level)s step is decided by a %(role)s.")
+            % {"level": step.get_level_display(), "role": Role(role).label}
+        )
+    if container == "street":
+        held = request.street_id in objects_granted(user, REGION_PERMISSION, Region)
+    else:
+        held = request.street.parent_id in objects_granted(user, REGION_PERMISSION, Region)
+    if not held:
+        raise PermissionDenied(
+            _("You do not hold %(region)s, whose step this is.")
+            % {
+                "region": request.street.name
+                if container == "street"
+                else request.street.parent.name
+            }
+        )

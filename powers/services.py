@@ -25,6 +25,7 @@ from powers.models import (
     PowerItem,
     PowerUsage,
 )
+from powers.permissions import adjustment_propose_check, step_decide_check
 from powers.selectors import catalogue_latest, power_usage_report
 
 
@@ -106,7 +107,10 @@ def adjustment_submit(
 ) -> AdjustmentRequest:
     """Propose adding and revoking items of the street's list. The usage evidence of the last
     ZOMBIE_MONTHS months is attached; the first step of the district's chain decides first, with
-    its deadline. Raises ValidationError naming every item that cannot be added or revoked."""
+    its deadline. Raises PermissionDenied when ``actor`` may not propose for the street
+    (powers.permissions.adjustment_propose_check), ValidationError naming every item that cannot
+    be added or revoked."""
+    adjustment_propose_check(actor, street)
     adds, revokes = list(adds), list(revokes)
     errors = []
     if not title.strip() or not justification.strip():
@@ -174,16 +178,21 @@ def adjustment_submit(
     return request
 
 
-def _step_decide(
-    request: AdjustmentRequest, *, status: str, actor, comment: str, level: str | None
-) -> ApprovalStep:
-    """Lock and decide the pending step; ``level``, when given, must be that step's level."""
+def _step_check(request: AdjustmentRequest, *, actor, level: str | None) -> ApprovalStep:
+    """Lock the pending step and check who decides it, before anything else is said of the
+    decision: ``level``, when given, must be that step's level, and ``actor`` its decider
+    (powers.permissions.step_decide_check: PermissionDenied)."""
     step = _current_step(request)
     if level is not None and level != step.level:
         raise ValidationError(
             _("The %(level)s step decides now, not %(asked)s.")
             % {"level": step.get_level_display(), "asked": level}
         )
+    step_decide_check(actor, request, step)
+    return step
+
+
+def _step_decide(step: ApprovalStep, *, status: str, actor, comment: str) -> None:
     step.status, step.decided_by, step.decided_at, step.comment = (
         status,
         actor,
@@ -191,7 +200,6 @@ def _step_decide(
         comment.strip(),
     )
     step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-    return step
 
 
 def _current_step(request: AdjustmentRequest) -> ApprovalStep:
@@ -216,10 +224,11 @@ def adjustment_approve(
     revocations) effective on the requested date, under ``notice_number``.
 
     ``level``, when given, must be the pending step's level: a caller acting for one level never
-    decides another's step. Raises ValidationError."""
+    decides another's step. Raises ValidationError, or PermissionDenied when ``actor`` is not
+    the step's decider."""
     with transaction.atomic():
         request = AdjustmentRequest.objects.select_for_update().get(pk=request.pk)
-        pending = _current_step(request)
+        pending = _step_check(request, actor=actor, level=level)
         following = request.steps.filter(order__gt=pending.order).order_by("order").first()
         if following is None and not notice_number.strip():
             raise ValidationError(
@@ -229,7 +238,7 @@ def adjustment_approve(
                     )
                 }
             )
-        _step_decide(request, status=StepStatus.APPROVED, actor=actor, comment=comment, level=level)
+        _step_decide(pending, status=StepStatus.APPROVED, actor=actor, comment=comment)
         if following is not None:
             _levels, days = _chain(request.street)
             following.status, following.deadline = (
@@ -262,12 +271,14 @@ def adjustment_reject(
     *, request: AdjustmentRequest, actor, comment: str, level: str | None = None
 ) -> AdjustmentRequest:
     """The pending step rejects, with a reason: the request ends, no version is published, the
-    remaining steps are marked not reached. Raises ValidationError."""
-    if not comment.strip():
-        raise ValidationError({"comment": _("A rejection gives its reason.")})
+    remaining steps are marked not reached. Raises ValidationError, or PermissionDenied when
+    ``actor`` is not the step's decider."""
     with transaction.atomic():
         request = AdjustmentRequest.objects.select_for_update().get(pk=request.pk)
-        _step_decide(request, status=StepStatus.REJECTED, actor=actor, comment=comment, level=level)
+        pending = _step_check(request, actor=actor, level=level)
+        if not comment.strip():
+            raise ValidationError({"comment": _("A rejection gives its reason.")})
+        _step_decide(pending, status=StepStatus.REJECTED, actor=actor, comment=comment)
         request.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)
         request.status = AdjustmentStatus.REJECTED
         request.save(update_fields=["status"])

@@ -1,3 +1,6 @@
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -7,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -29,6 +32,7 @@ from powers.api.serializers import (
 )
 from powers.filtersets import PowerItemFilterSet
 from powers.models import AdjustmentRequest, PowerItem
+from powers.permissions import adjustment_streets
 from powers.selectors import (
     catalogue_in_force,
     item_list,
@@ -39,10 +43,18 @@ from powers.selectors import (
 from powers.services import adjustment_approve, adjustment_reject, adjustment_submit
 
 
-def _domain_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    )
+@contextmanager
+def _service_errors():
+    """A service's refusals as HTTP: ValidationError 400 with its fields, PermissionDenied 403
+    with its reason (who may decide, and what the caller lacks)."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        ) from None
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc) or None) from None
 
 
 # The street named in the query or body is looked up like a path parameter: unknown is a 404.
@@ -99,9 +111,10 @@ class CatalogueView(APIView):
 
 
 class AdjustmentPermission(BasePermission):
-    """Reading needs a login; proposing needs the right to add requests, deciding the right to
-    decide steps (street leaders and district administrators: migration 0004). Which level a user
-    may decide for arrives with the permission matrix of the API issue."""
+    """Reading needs a login (and shows the requests of the streets whose usage one reads);
+    proposing needs the right to add requests, deciding the right to decide steps (migration
+    0004). Which street one proposes for and which step one decides is asked by the services
+    (powers.permissions: adjustment_propose_check, step_decide_check)."""
 
     def has_permission(self, request, view):
         if not request.user.is_authenticated:
@@ -118,9 +131,11 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [AdjustmentPermission]
 
     def get_queryset(self):
-        return AdjustmentRequest.objects.select_related(
-            "street", "published_version"
-        ).prefetch_related("steps__decided_by", "changes__item")
+        return (
+            AdjustmentRequest.objects.filter(street__in=adjustment_streets(self.request.user))
+            .select_related("street", "published_version")
+            .prefetch_related("steps__decided_by", "changes__item")
+        )
 
     @extend_schema(
         request=AdjustmentCreateInputSerializer,
@@ -137,7 +152,7 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 {"items": [_("Unknown item codes: %(codes)s.") % {"codes": ", ".join(unknown)}]}
             )
-        try:
+        with _service_errors():
             adjustment = adjustment_submit(
                 street=_street(values["street"]),
                 title=values["title"],
@@ -147,8 +162,6 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 effective_on=values["effective_on"],
                 actor=request.user,
             )
-        except DjangoValidationError as exc:
-            raise _domain_error(exc) from None
         return Response(
             self.get_serializer(self.get_queryset().get(pk=adjustment.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -159,10 +172,8 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def approve(self, request, pk=None):
         data = AdjustmentApproveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             adjustment_approve(request=self.get_object(), actor=request.user, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise _domain_error(exc) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(request=AdjustmentRejectInputSerializer, responses=AdjustmentRequestSerializer)
@@ -170,10 +181,8 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def reject(self, request, pk=None):
         data = AdjustmentRejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             adjustment_reject(request=self.get_object(), actor=request.user, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise _domain_error(exc) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
 

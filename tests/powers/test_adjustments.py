@@ -17,7 +17,7 @@ from powers.services import (
     catalogue_publish,
 )
 from tests.factories.powers import PowerItemFactory
-from tests.factories.users import UserFactory
+from tests.powers.people import chain_people
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 21)
@@ -40,13 +40,18 @@ def v1(street, items):
     )
 
 
+@pytest.fixture
+def people(street):
+    return chain_people(street)
+
+
 @pytest.fixture(autouse=True)
 def frozen_today():
     with time_machine.travel(date(2026, 11, 21), tick=False):
         yield
 
 
-def submit(street, items, **overrides):
+def submit(street, items, actor, **overrides):
     values = {
         "street": street,
         "title": "调整红花街道赋权清单",
@@ -54,25 +59,29 @@ def submit(street, items, **overrides):
         "adds": items[6:8],
         "revokes": items[0:3],
         "effective_on": D,
-        "actor": UserFactory(username="hh_leader"),
+        "actor": actor,
     }
     return adjustment_submit(**{**values, **overrides})
 
 
-def test_an_adjustment_passes_three_steps_and_publishes_version_2_effective_on_d(street, items, v1):
-    # given a request adding 2 items and revoking 3
-    request = submit(street, items)
+def test_an_adjustment_passes_three_steps_and_publishes_version_2_effective_on_d(
+    street, items, v1, people
+):
+    # given a request adding 2 items and revoking 3, drafted by the command centre
+    request = submit(street, items, people.command)
     assert [(s.level, s.status, s.deadline) for s in request.steps.all()] == [
         ("street", StepStatus.PENDING, TODAY + timedelta(days=15)),
         ("district", StepStatus.WAITING, None),
         ("city", StepStatus.WAITING, None),
     ]
 
-    # when street, district and city approve in turn
-    adjustment_approve(request=request, actor=UserFactory(), comment="同意", level="street")
-    adjustment_approve(request=request, actor=UserFactory(), comment="同意上报", level="district")
+    # when the street's leader, the district and (recorded in the district) the city approve
+    adjustment_approve(request=request, actor=people.leader, comment="同意", level="street")
+    adjustment_approve(
+        request=request, actor=people.district, comment="同意上报", level="district"
+    )
     request = adjustment_approve(
-        request=request, actor=UserFactory(), comment="批准", notice_number="宁政复〔2026〕12号"
+        request=request, actor=people.city, comment="批准", notice_number="宁政复〔2026〕12号"
     )
 
     # then version 2 is published, effective on D
@@ -85,6 +94,11 @@ def test_an_adjustment_passes_three_steps_and_publishes_version_2_effective_on_d
         TODAY,
     )
     assert [s.status for s in request.steps.all()] == [StepStatus.APPROVED] * 3
+    assert [s.decided_by for s in request.steps.all()] == [
+        people.leader,
+        people.district,
+        people.city,
+    ]
 
     # and the street holds the added items from D, and the revoked ones until the day before
     day_before = D - timedelta(days=1)
@@ -112,12 +126,12 @@ def test_an_adjustment_passes_three_steps_and_publishes_version_2_effective_on_d
     assert len(diff) == 5
 
 
-def test_a_rejected_step_ends_the_request_with_no_new_version(street, items, v1):
-    request = submit(street, items)
-    adjustment_approve(request=request, actor=UserFactory(), level="street")
+def test_a_rejected_step_ends_the_request_with_no_new_version(street, items, v1, people):
+    request = submit(street, items, people.command)
+    adjustment_approve(request=request, actor=people.leader, level="street")
 
     request = adjustment_reject(
-        request=request, actor=UserFactory(), comment="生态环境事项需市级统筹", level="district"
+        request=request, actor=people.district, comment="生态环境事项需市级统筹", level="district"
     )
 
     assert request.status == AdjustmentStatus.REJECTED
@@ -129,32 +143,34 @@ def test_a_rejected_step_ends_the_request_with_no_new_version(street, items, v1)
     assert request.steps.get(level="district").comment == "生态环境事项需市级统筹"
     assert CatalogueVersion.objects.filter(street=street).count() == 1
     with pytest.raises(ValidationError):
-        adjustment_approve(request=request, actor=UserFactory(), notice_number="x")
+        adjustment_approve(request=request, actor=people.city, notice_number="x")
 
 
-def test_a_step_cannot_be_decided_by_another_level(street, items, v1):
-    request = submit(street, items)
+def test_a_step_cannot_be_decided_by_another_level(street, items, v1, people):
+    request = submit(street, items, people.command)
     with translation.override("en"), pytest.raises(ValidationError) as error:
-        adjustment_approve(request=request, actor=UserFactory(), level="city")
+        adjustment_approve(request=request, actor=people.leader, level="city")
     assert error.value.messages == ["The Street step decides now, not city."]
 
 
-def test_the_final_approval_needs_a_notice_number_and_a_rejection_a_reason(street, items, v1):
-    request = submit(street, items)
-    adjustment_approve(request=request, actor=UserFactory())
-    adjustment_approve(request=request, actor=UserFactory())
+def test_the_final_approval_needs_a_notice_number_and_a_rejection_a_reason(
+    street, items, v1, people
+):
+    request = submit(street, items, people.command)
+    adjustment_approve(request=request, actor=people.leader)
+    adjustment_approve(request=request, actor=people.district)
     with pytest.raises(ValidationError) as error:
-        adjustment_approve(request=request, actor=UserFactory())
+        adjustment_approve(request=request, actor=people.city)
     assert list(error.value.message_dict) == ["notice_number"]
     with pytest.raises(ValidationError) as error:
-        adjustment_reject(request=request, actor=UserFactory(), comment=" ")
+        adjustment_reject(request=request, actor=people.city, comment=" ")
     assert list(error.value.message_dict) == ["comment"]
     assert CatalogueVersion.objects.filter(street=street).count() == 1
 
 
-def test_impossible_changes_are_refused_naming_each_item(street, items, v1):
+def test_impossible_changes_are_refused_naming_each_item(street, items, v1, people):
     with translation.override("en"), pytest.raises(ValidationError) as error:
-        submit(street, items, adds=[items[0]], revokes=[items[9], items[0]])
+        submit(street, items, people.command, adds=[items[0]], revokes=[items[9], items[0]])
     assert error.value.messages == [
         f"{items[0].code} is already on the list.",
         f"{items[9].code} is not on the list.",
@@ -162,19 +178,19 @@ def test_impossible_changes_are_refused_naming_each_item(street, items, v1):
     ]
 
 
-def test_the_evidence_is_attached_when_submitted(street, items, v1):
-    request = submit(street, items)
+def test_the_evidence_is_attached_when_submitted(street, items, v1, people):
+    request = submit(street, items, people.command)
     assert request.evidence["period"] == ["2025-11-21", "2026-11-21"]
     assert set(request.evidence["items"]) == {i.code for i in items[0:3] + items[6:8]}
 
 
-def test_a_configured_chain_with_a_province_step(street, items, v1):
+def test_a_configured_chain_with_a_province_step(street, items, v1, people):
     from powers.models import ApprovalChain
 
     ApprovalChain.objects.create(
         district=street.parent, levels=["street", "district", "city", "province"], step_days=10
     )
-    request = submit(street, items)
+    request = submit(street, items, people.command)
     assert [s.level for s in request.steps.all()] == ["street", "district", "city", "province"]
     assert request.steps.get(order=1).deadline == TODAY + timedelta(days=10)
 

@@ -10,6 +10,7 @@ from grids.models import Region
 from powers.services import catalogue_publish
 from tests.factories.powers import DepartmentFactory, PowerItemFactory
 from tests.factories.users import UserFactory
+from tests.powers.people import chain_people
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,8 @@ def api(client):
         effective_on=date(2025, 1, 1),
         notice_number="秦政发〔2024〕7号",
     )
-    client.force_login(UserFactory(username="leader", roles=["street_leader"]))
+    client.people = chain_people(street)
+    client.force_login(client.people.command)
     with time_machine.travel(date(2026, 11, 21), tick=False):
         yield client
 
@@ -89,13 +91,16 @@ def test_an_adjustment_through_the_api(api):
     assert (body["adds"], body["revokes"], body["status"]) == (["HB-001"], ["SR-002"], "pending")
 
     url = f"/api/v1/powers/adjustments/{body['id']}"
+    api.force_login(api.people.leader)
     assert (
         api.post(
             f"{url}/approve/", {"comment": "同意"}, content_type="application/json"
         ).status_code
         == 200
     )
+    api.force_login(api.people.district)
     assert api.post(f"{url}/approve/", {}, content_type="application/json").status_code == 200
+    api.force_login(api.people.city)
     final = api.post(f"{url}/approve/", {}, content_type="application/json")
     assert final.status_code == 400 and list(final.json()["errors"]) == ["notice_number"]
     done = api.post(
