@@ -4,6 +4,7 @@ command centre's bulk steps as actions that call the workflow, case by case, and
 refusal."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 import enforcement.admin_webhooks  # noqa: F401 -- registers the webhook admins
@@ -22,6 +23,7 @@ from enforcement.models import (
     Team,
     Timer,
 )
+from enforcement.permissions import action_check
 from enforcement.timers import sla_policies_changed
 
 
@@ -58,14 +60,18 @@ class CaseEventInline(admin.TabularInline):
         return False
 
 
-def _each(modeladmin, request, queryset, step, done_message) -> None:
-    """Run ``step(case)`` for each selected case; one message for the done, one per refusal."""
+def _each(modeladmin, request, queryset, step, done_message, *, action: str) -> None:
+    """Run ``step(case)`` for each selected case the user may take ``action`` on
+    (enforcement.permissions.action_check, the API's rule); one message for the done, one per
+    refusal."""
     done = 0
     for case in queryset.order_by("number"):
         try:
+            action_check(request.user, action, case)
             step(case)
-        except workflow.WorkflowError as refusal:
-            modeladmin.message_user(request, f"{case.number}: {refusal}", messages.WARNING)
+        except (workflow.WorkflowError, PermissionDenied, ValidationError) as refusal:
+            reason = " ".join(getattr(refusal, "messages", None) or [str(refusal)])
+            modeladmin.message_user(request, f"{case.number}: {reason}", messages.WARNING)
         else:
             done += 1
     if done:
@@ -102,6 +108,7 @@ class CaseAdmin(ReadOnlyAdmin):
             queryset,
             lambda case: workflow.case_accept(case=case, actor=request.user),
             _("%(count)d case(s) accepted."),
+            action="accept",
         )
 
     @admin.action(description=_("Route the selected cases by power"), permissions=["workflow"])
@@ -112,6 +119,7 @@ class CaseAdmin(ReadOnlyAdmin):
             queryset,
             lambda case: workflow.case_route(case=case, actor=request.user),
             _("%(count)d case(s) routed."),
+            action="dispatch",
         )
 
     @admin.action(
@@ -129,7 +137,7 @@ class CaseAdmin(ReadOnlyAdmin):
                 reason=str(_("Merged by the command centre as a duplicate report.")),
             )
 
-        _each(self, request, queryset, merge, _("%(count)d case(s) merged."))
+        _each(self, request, queryset, merge, _("%(count)d case(s) merged."), action="merge")
 
     @admin.action(description=_("Verify and close the selected cases"), permissions=["workflow"])
     def verify(self, request, queryset):
@@ -139,6 +147,7 @@ class CaseAdmin(ReadOnlyAdmin):
             queryset,
             lambda case: workflow.case_verify(case=case, actor=request.user),
             _("%(count)d case(s) closed."),
+            action="verify",
         )
 
 

@@ -35,7 +35,7 @@ from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from core.choices import Role
 from core.constants import REFERENCE_MAX_AGE
-from enforcement.choices import CaseSource
+from enforcement.choices import CaseSource, EventKind
 from enforcement.models import Case, DepartmentCall, Team
 from grids.models import GridCell, Region
 from grids.permissions import (
@@ -182,6 +182,12 @@ ACTION_ROLES: dict[str, set[str]] = {
     # a department's calls: its liaison (or its API key's account)
     "call_answer": {Role.DEPARTMENT_LIAISON},
 }
+# The actions a field role takes on a case of theirs; every other action is the street's own.
+_FIELD_ACTIONS = {"arrive", "resolve"}
+
+# The sources people file as (a desk, a patrol, a grid worker); every other source belongs to an
+# integration, whose API key files as its own (ApiKey.source) and alone sets ``external_id``.
+PEOPLE_SOURCES = (CaseSource.GRID_REPORT, CaseSource.PATROL, CaseSource.RESIDENT)
 
 
 def roles_of(user) -> set[str]:
@@ -203,10 +209,12 @@ def integration_source(user) -> str:
     return key.source if key is not None else ""
 
 
-def intake_source(user, requested: str | None) -> str:
+def intake_source(user, requested: str | None, *, external_id: str = "") -> str:
     """The source ``user`` files a new case as: an integration's API key always as its own (any
-    other is refused), a person of a role that may take cases in as the source they name.
-    Raises PermissionDenied (no right to file) or ValidationError (the source)."""
+    other is refused), a person of a role that may take cases in as one of PEOPLE_SOURCES,
+    without an ``external_id`` (the id of an outside system's work order is that system's to
+    give: a person setting it would take the id from the real work order). Raises
+    PermissionDenied (no right to file) or ValidationError (the source, the external id)."""
     own = integration_source(user)
     if own:
         if requested not in (None, own):
@@ -221,10 +229,27 @@ def intake_source(user, requested: str | None) -> str:
         raise PermissionDenied(_("Your role may not do this."))
     if requested is None:
         raise ValidationError({"source": _("This field is required.")})
+    if requested not in PEOPLE_SOURCES:
+        raise ValidationError(
+            {
+                "source": _(
+                    "%(source)s is filed by its own system's API key; people file as %(allowed)s."
+                )
+                % {
+                    "source": CaseSource(requested).label,
+                    "allowed": _(", ").join(str(CaseSource(s).label) for s in PEOPLE_SOURCES),
+                }
+            }
+        )
+    if external_id:
+        raise ValidationError(
+            {"external_id": _("Only an outside system's API key sets the external id.")}
+        )
     return requested
 
 
 def action_allowed(user, action: str) -> bool:
+    """Whether ``user``'s role may take ``action`` at all (``action_check`` asks it of a case)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
@@ -232,6 +257,72 @@ def action_allowed(user, action: str) -> bool:
     if action == "intake" and integration_source(user):
         return True
     return bool(roles_of(user) & ACTION_ROLES[action])
+
+
+def action_check(user, action: str, case: Case) -> None:
+    """Whether ``user`` may take ``action`` on ``case``, a case they see: their role may take it
+    (ACTION_ROLES) and the case is theirs to act on. The street's actions (accept, dispatch,
+    verify, suspend …) need a right on the case's street or its district: seeing a case
+    through a cell, a team, a department's call or as its reporter is not deciding for its
+    street. A field action (on scene, result) needs, besides, the case's cell or team, or
+    the case being assigned to or reported by the user. Raises PermissionDenied."""
+    if not action_allowed(user, action):
+        raise PermissionDenied(_("Your role may not do this."))
+    if user.is_superuser:
+        return
+    scope = scope_of(user)
+    if case.street_id in scope.streets and roles_of(user) & _STREET:
+        return
+    if action in _FIELD_ACTIONS and roles_of(user) & _FIELD:
+        officer_user = case.officer.user_id if case.officer_id else None
+        if (
+            case.cell_id in scope.cells
+            or case.team_id in scope.teams
+            or user.pk in (officer_user, case.reported_by_id)
+        ):
+            return
+    raise PermissionDenied(_("This case is not yours to act on."))
+
+
+def resolver_of(case: Case):
+    """Who recorded the case's result last (its latest resolve event's actor), or None."""
+    return (
+        case.events.filter(kind=EventKind.RESOLVE)
+        .order_by("-sequence")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+def verify_check(user, case: Case) -> None:
+    """Verification (核查) approves a result: never by the one who recorded it. Raises
+    PermissionDenied; asked by the workflow under the case's lock."""
+    if user is not None and user.pk is not None and resolver_of(case) == user.pk:
+        raise PermissionDenied(_("The person who recorded the result does not verify it."))
+
+
+def suspension_approver_check(*, actor, approver, case: Case) -> None:
+    """A suspension (中止) is approved by a street leader holding the case's street (or its
+    district), someone other than the person suspending: the clocks stop on two people's
+    word. Raises ValidationError naming what is wrong with the approver."""
+    if approver is None:
+        raise ValidationError({"approved_by": _("A suspension needs its approver.")})
+    if approver.pk == getattr(actor, "pk", None):
+        raise ValidationError(
+            {"approved_by": _("A suspension is approved by someone other than who suspends.")}
+        )
+    if not approver.is_active or Role.STREET_LEADER not in roles_of(approver):
+        raise ValidationError({"approved_by": _("A suspension is approved by a street leader.")})
+    if not approver.is_superuser and case.street_id not in scope_of(approver).streets:
+        raise ValidationError(
+            {
+                "approved_by": _("%(name)s is not a leader of %(street)s.")
+                % {
+                    "name": approver.get_full_name() or approver.username,
+                    "street": case.street.name,
+                }
+            }
+        )
 
 
 def call_answer_allowed(user, call: DepartmentCall) -> bool:
@@ -242,24 +333,30 @@ def call_answer_allowed(user, call: DepartmentCall) -> bool:
 
 
 def supervision_respond_allowed(user, supervision) -> bool:
-    """Who answers a supervision (督办回复): the person it is addressed to; at level 2 a street
-    leader, at level 3 the district; at level 1 a department's own call supervision its
-    department, and one addressed to a role (the command centre, the grid, a team) a holder of
-    that role. Asked after the case was found visible to ``user``."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    """Who answers a supervision (督办回复): the one it addresses and nobody else. A person
+    it names (an officer, a team's leader), an officer of the team it names, or a holder of
+    the role it names with a right on the container it names: the department of a call, or
+    else the case's street (the command centre, the street leader; the district
+    administrator through the district), cell (the grid) or team. Seeing the case is asked
+    first (a supervision of a case one may not see is a 404)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
     if supervision.addressee_id is not None:
         return supervision.addressee_id == user.pk
-    roles = roles_of(user)
-    if supervision.level >= 3:
-        return Role.DISTRICT_ADMIN in roles
-    if supervision.level == 2:
-        return Role.STREET_LEADER in roles
-    if supervision.call_id is not None:
-        return supervision.call.department_id in scope_of(user).departments
-    return bool(roles & {Role.COMMAND_CENTRE, Role.GRID_WORKER, Role.OFFICER})
+    if supervision.addressee_team_id is not None:
+        return supervision.addressee_team.officers.filter(user=user).exists()
+    role = supervision.addressee_role
+    if not role or role not in roles_of(user):
+        return False
+    scope = scope_of(user)
+    if supervision.addressee_department_id is not None:
+        return supervision.addressee_department_id in scope.departments
+    case = supervision.case
+    if role == Role.GRID_WORKER:
+        return case.cell_id in scope.cells
+    return case.street_id in scope.streets
 
 
 @cached(cache=TTLCache(maxsize=1_000, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from cachetools import TTLCache, cached
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.constants import REFERENCE_MAX_AGE
@@ -93,9 +93,21 @@ _DUPLICATE_SQL = f"""
 
 
 def case_list(*, user) -> QuerySet[Case]:
-    """The cases ``user`` may see (enforcement.permissions), with what a list shows."""
-    return cases_visible(user).select_related(
-        "street", "cell", "matter_type", "team", "officer__user"
+    """The cases ``user`` may see (enforcement.permissions), with what a list shows: the
+    number of the likely duplicate only when ``user`` may see that case too
+    (``likely_duplicate_number``, None otherwise)."""
+    return (
+        cases_visible(user)
+        .select_related("street", "cell", "matter_type", "team", "officer__user")
+        .annotate(likely_duplicate_number=duplicate_number_visible(user))
+    )
+
+
+def duplicate_number_visible(user) -> Subquery:
+    """The number of a case's likely duplicate if ``user`` may see it: a case one may not see is
+    not named, not even as a duplicate of one's own report."""
+    return Subquery(
+        cases_visible(user).filter(pk=OuterRef("likely_duplicate_of_id")).values("number")[:1]
     )
 
 
@@ -111,5 +123,5 @@ def call_list(*, user) -> QuerySet[DepartmentCall]:
 
 def supervision_list(*, user) -> QuerySet[Supervision]:
     return Supervision.objects.filter(case__in=cases_visible(user).values("pk")).select_related(
-        "case", "call__department", "addressee"
+        "case", "call__department", "addressee", "addressee_team"
     )

@@ -312,6 +312,7 @@ class Addressee:
     role: str | None = None
     users: list = field(default_factory=list)
     department_id: int | None = None
+    team: object | None = None  # ``users`` are this team's officers
 
 
 def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) -> Addressee:
@@ -340,6 +341,7 @@ def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) 
             return Addressee(
                 label=case.team.name,
                 users=[o.user for o in case.team.officers.all()],
+                team=case.team,
             )
         if case.dispatch_target == DispatchTarget.GRID:
             return Addressee(label=str(_("The grid")), role=Role.GRID_WORKER)
@@ -348,11 +350,18 @@ def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) 
 
 def _supervision_addressee(case: Case, supervision: Supervision) -> Addressee:
     """Whom ``supervision`` is addressed to, who answers it and hears that its answer is due:
-    the user it names, or else the addressee of its level (the street leader at level 2, the
-    district at 3, a call's department at 1)."""
+    the person, the team or the role (of a department) it records."""
+    label = supervision.addressee_label
     if supervision.addressee_id is not None:
-        return Addressee(label=supervision.addressee_label, user=supervision.addressee)
-    return _addressee(case, supervision.stage, supervision.call, supervision.level)
+        return Addressee(label=label, user=supervision.addressee)
+    if supervision.addressee_team_id is not None:
+        team = supervision.addressee_team
+        return Addressee(label=label, users=[o.user for o in team.officers.all()], team=team)
+    return Addressee(
+        label=label,
+        role=supervision.addressee_role,
+        department_id=supervision.addressee_department_id,
+    )
 
 
 def _recipients(addressee: Addressee, case: Case, audience: CaseAudience) -> list:
@@ -540,8 +549,10 @@ def _owners_load(timers: list[Timer]) -> None:
     calls = DepartmentCall.objects.select_related("department").in_bulk(
         {t.call_id for t in timers if t.call_id}
     )
-    supervisions = Supervision.objects.select_related("call__department", "addressee").in_bulk(
-        {t.supervision_id for t in timers if t.supervision_id}
+    supervisions = (
+        Supervision.objects.select_related("call__department", "addressee", "addressee_team")
+        .prefetch_related("addressee_team__officers__user")
+        .in_bulk({t.supervision_id for t in timers if t.supervision_id})
     )
     for timer in timers:
         if timer.call_id:
@@ -650,6 +661,9 @@ def _supervisions_open(batch: _Batch) -> None:
             "stage",
             "level",
             "addressee",
+            "addressee_team",
+            "addressee_role",
+            "addressee_department",
             "addressee_label",
             "state",
             "opened_at",
@@ -664,6 +678,9 @@ def _supervisions_open(batch: _Batch) -> None:
                 o.stage,
                 o.level,
                 addressee.user.pk if addressee.user else None,
+                addressee.team.pk if addressee.team is not None else None,
+                addressee.role or "",
+                addressee.department_id,
                 addressee.label,
                 SupervisionState.OPEN,
                 now,

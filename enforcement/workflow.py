@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from enforcement.choices import CallStatus, CaseStatus, DispatchTarget, EventKind, HandlingMode
 from enforcement.events import case_event_record
 from enforcement.models import Case, DepartmentCall, Officer, Team
+from enforcement.permissions import suspension_approver_check, verify_check
 from enforcement.timers import timers_on_call, timers_on_transition
 from enforcement.webhooks import webhooks_on_transition, webhooks_on_whistle
 from powers.choices import UsageKind
@@ -283,13 +284,15 @@ def case_resolve(
 
 
 def case_verify(*, case: Case, actor, note: str = "", expected_version: int | None = None) -> Case:
-    """Verification (核查) passed: the case closes."""
+    """Verification (核查) passed: the case closes. Never by the one who recorded the result
+    (enforcement.permissions.verify_check: PermissionDenied)."""
     return _transition(
         case,
         action=EventKind.VERIFY,
         actor=actor,
         expected_version=expected_version,
         data={"note": note.strip()},
+        check=lambda current: verify_check(actor, current),
     )
 
 
@@ -344,9 +347,12 @@ def case_transfer(
 def case_suspend(
     *, case: Case, actor, reason: str, approved_by, expected_version: int | None = None
 ) -> Case:
-    """Suspend (中止) with a reason and the approver; resuming returns to the same status."""
-    if not reason.strip() or approved_by is None:
+    """Suspend (中止) with a reason and its approver, a street leader of the case's street other
+    than ``actor`` (enforcement.permissions.suspension_approver_check: ValidationError);
+    resuming returns to the same status."""
+    if not reason.strip():
         raise InvalidInput(_("A suspension needs a reason and an approver."))
+    suspension_approver_check(actor=actor, approver=approved_by, case=case)
     return _transition(
         case,
         action=EventKind.SUSPEND,

@@ -15,6 +15,7 @@ from enforcement.models import (
     Supervision,
     Timer,
 )
+from enforcement.permissions import cases_visible
 from enforcement.selectors import matter_type_by_code
 from grids.choices import RegionLevel
 from grids.models import Region
@@ -109,8 +110,8 @@ class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     officer = serializers.CharField(
         source="officer.user.username", read_only=True, default=None, allow_null=True
     )
-    likely_duplicate_of = serializers.SlugRelatedField(
-        slug_field="number", read_only=True, allow_null=True
+    likely_duplicate_of = serializers.SerializerMethodField(
+        help_text=_("The number of a likely duplicate the caller may see, or null.")
     )
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     reporter_phone = serializers.CharField(source="reporter_phone_masked", read_only=True)
@@ -145,6 +146,23 @@ class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_likely_duplicate_of(self, case) -> str | None:
+        """Named only to who may see it (case_list's ``likely_duplicate_number``; asked here
+        for a case not read through it, such as a new intake's)."""
+        if case.likely_duplicate_of_id is None:
+            return None
+        if hasattr(case, "likely_duplicate_number"):
+            return case.likely_duplicate_number
+        request = self.context.get("request")
+        if request is None:
+            return None
+        return (
+            cases_visible(request.user)
+            .filter(pk=case.likely_duplicate_of_id)
+            .values_list("number", flat=True)
+            .first()
+        )
 
 
 class CaseCreatedSerializer(CaseSerializer):

@@ -33,7 +33,7 @@ from enforcement.evidence import evidence_attach
 from enforcement.filtersets import CallFilterSet, CaseFilterSet, SupervisionFilterSet
 from enforcement.models import Officer, Team
 from enforcement.permissions import (
-    action_allowed,
+    action_check,
     call_answer_allowed,
     intake_source,
     supervision_respond_allowed,
@@ -123,9 +123,12 @@ class WorkflowAPIMixin(IdempotentPostMixin):
             exc = PermissionDenied(str(exc))
         return super().handle_exception(exc)
 
-    def action_require(self, name: str) -> None:
-        if not action_allowed(self.request.user, name):
-            raise PermissionDenied(_("Your role may not do this."))
+    def action_require(self, name: str, case) -> None:
+        """403 unless the caller may take ``name`` on ``case`` (enforcement.permissions)."""
+        try:
+            action_check(self.request.user, name, case)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
 
     def input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -194,7 +197,7 @@ class CaseViewSet(
         ``external_id``) returns the first case with 200."""
         user = request.user
         data = self.input(s.CaseIntakeInputSerializer)
-        source = intake_source(user, data.get("source"))
+        source = intake_source(user, data.get("source"), external_id=data.get("external_id", ""))
         intake = case_intake(
             source=source,
             matter_type=data["matter_type"],
@@ -249,7 +252,7 @@ class CaseViewSet(
     def evidence(self, request, number=None):
         """Attach a photo, video or PDF (typed by its content; size limited: 413)."""
         case = self.get_object()
-        self.action_require("resolve")
+        self.action_require("resolve", case)
         upload = self.input(s.EvidenceInputSerializer)["file"]
         evidence = evidence_attach(case=case, actor=request.user, upload=upload)
         return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
@@ -261,7 +264,7 @@ class CaseViewSet(
         (403), parse the input (400), require If-Match (428), run the workflow function with
         the expected version (409 / 412), answer the case with its new ETag."""
         case = self.get_object()
-        self.action_require(name)
+        self.action_require(name, case)
         data = self.input(serializer_class)
         expected = if_match_version(self.request)
         if expected != case.version:

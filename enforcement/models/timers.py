@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import Role
 from enforcement.choices import CaseSource, Severity, SupervisionState, TimerStage, TimerState
 
 # Timers the sweeper still has to look at.
@@ -174,6 +175,28 @@ class Supervision(models.Model):
         blank=True,
         related_name="+",
     )
+    # Whom it addresses when not one person: the officers of a team, or the holders of a role
+    # with a right on a container (the call's department; else the case's street, or its cell
+    # for the grid): who alone may answer (enforcement.permissions.supervision_respond_allowed).
+    addressee_team = models.ForeignKey(
+        "enforcement.Team",
+        verbose_name=_("addressed to (team)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    addressee_role = models.CharField(
+        _("addressed to (role)"), max_length=30, choices=Role.choices, blank=True
+    )
+    addressee_department = models.ForeignKey(
+        "powers.Department",
+        verbose_name=_("addressed to (department)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     addressee_label = models.CharField(_("addressed to (who)"), max_length=100)
     state = models.CharField(
         _("state"), max_length=10, choices=SupervisionState.choices, default=SupervisionState.OPEN
@@ -196,6 +219,29 @@ class Supervision(models.Model):
         indexes = [
             # Open supervisions by level (/metrics, the command centre's list).
             models.Index(fields=["state", "level"], name="enforcement_supervision_open"),
+        ]
+        constraints = [
+            # Addressed to exactly one of: a person, a team, a role (with its department for a
+            # department's liaisons).
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        addressee__isnull=False, addressee_team__isnull=True, addressee_role=""
+                    )
+                    | models.Q(
+                        addressee__isnull=True, addressee_team__isnull=False, addressee_role=""
+                    )
+                    | (
+                        models.Q(addressee__isnull=True, addressee_team__isnull=True)
+                        & ~models.Q(addressee_role="")
+                    )
+                )
+                & (
+                    models.Q(addressee_department__isnull=True)
+                    | models.Q(addressee_role=Role.DEPARTMENT_LIAISON)
+                ),
+                name="enforcement_supervision_one_addressee",
+            ),
         ]
 
     def __str__(self) -> str:

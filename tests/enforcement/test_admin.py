@@ -2,12 +2,14 @@
 the workflow and report each refusal."""
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
 from enforcement.choices import CaseSource, CaseStatus, EventKind, HandlingMode
 from enforcement.models import Case, MatterType
 from enforcement.services import case_intake
+from grids.permissions import REGION_PERMISSION
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
 from tests.factories.users import UserFactory
 
@@ -47,10 +49,19 @@ def staff(*perms):
 def test_merge_and_accept_go_through_the_workflow_and_refusals_are_reported(client, cases):
     original, duplicate = cases
     assert duplicate.likely_duplicate_of == original
-    admin_user = staff("view_case", "change_case")
-    client.force_login(admin_user)
     client.cookies["django_language"] = "en"
+    # a staff user who may change cases but has no role of the street acts on none of them
+    client.force_login(staff("view_case", "change_case"))
+    page = act(client, "accept", [original])
+    assert f"{original.number}: Your role may not do this." in page.content.decode()
+    original.refresh_from_db()
+    assert original.status == CaseStatus.REPORTED
 
+    # the street's command centre does
+    admin_user = staff("view_case", "change_case")
+    admin_user.groups.add(Group.objects.get(name="command_centre"))
+    assign_perm(REGION_PERMISSION, admin_user, original.street)
+    client.force_login(admin_user)
     act(client, "merge_into_original", [duplicate])
     page = act(client, "accept", [original, duplicate])
 

@@ -22,7 +22,7 @@ from powers.selectors import power_usage_report
 from powers.services import catalogue_publish
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
 from tests.factories.powers import DepartmentFactory, PowerItemFactory
-from tests.factories.users import UserFactory
+from tests.factories.users import UserFactory, region_holder
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,7 @@ def world():
         "joint": unlicensed_kitchen,
         "environment": environment,
         "actor": UserFactory(username="command"),
+        "leader": region_holder("leader", "street_leader", street),
     }
 
 
@@ -189,7 +190,7 @@ def test_when_every_department_returns_it_the_case_comes_back_to_the_command_cen
 def test_calls_ending_while_the_case_is_suspended_settle_it_on_resume(world):
     case = workflow.case_route(case=accepted(world, world["fumes"]), actor=world["actor"])
     case = workflow.case_suspend(
-        case=case, actor=world["actor"], reason="当事人住院", approved_by=world["actor"]
+        case=case, actor=world["actor"], reason="当事人住院", approved_by=world["leader"]
     )
     call = DepartmentCall.objects.get(case=case)
     workflow.call_return(call=call, actor=UserFactory(), reason="待当事人出院")

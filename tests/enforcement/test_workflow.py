@@ -15,7 +15,7 @@ from enforcement.models import Case, CaseEvent, MatterType, Officer, Team
 from enforcement.services import case_intake
 from enforcement.workflow import TRANSITIONS, CaseConflict, InvalidInput, TransitionNotAllowed
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
-from tests.factories.users import UserFactory
+from tests.factories.users import UserFactory, region_holder
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
@@ -41,7 +41,8 @@ def world():
         "matter": matter,
         "team": team,
         "officer": officer,
-        "actor": UserFactory(username="command"),
+        "actor": region_holder("command", "command_centre", street),
+        "leader": region_holder("leader", "street_leader", street),
     }
 
 
@@ -78,7 +79,7 @@ STEPS = {
         case=c, actor=w["actor"], to="police", reason="涉嫌犯罪", goods_value=Decimal("60000")
     ),
     EventKind.SUSPEND: lambda c, w: workflow.case_suspend(
-        case=c, actor=w["actor"], reason="当事人住院", approved_by=w["actor"]
+        case=c, actor=w["actor"], reason="当事人住院", approved_by=w["leader"]
     ),
     EventKind.RESUME: lambda c, w: workflow.case_resume(case=c, actor=w["actor"]),
     EventKind.MERGE: lambda c, w: workflow.case_merge(
@@ -196,7 +197,7 @@ def test_the_losing_side_of_a_compare_and_set_gets_a_conflict(world):
 def test_resume_returns_to_the_status_before_suspension(world):
     case = case_in(world, S.DISPATCHED)
     case = workflow.case_suspend(
-        case=case, actor=world["actor"], reason="等待鉴定", approved_by=world["actor"]
+        case=case, actor=world["actor"], reason="等待鉴定", approved_by=world["leader"]
     )
     assert (case.status, case.suspended_from) == (S.SUSPENDED, S.DISPATCHED)
     case = workflow.case_resume(case=case, actor=world["actor"])

@@ -3,10 +3,7 @@
 
 from dataclasses import dataclass
 
-from guardian.shortcuts import assign_perm
-
-from grids.permissions import REGION_PERMISSION
-from tests.factories.users import UserFactory
+from tests.factories.users import region_holder as holder
 
 
 @dataclass
@@ -15,12 +12,6 @@ class ChainPeople:
     leader: object  # decides the street's step
     district: object  # decides the district's step
     city: object  # records the city's (or province's) reply: another district administrator
-
-
-def holder(username: str, role: str, region):
-    user = UserFactory(username=username, roles=[role])
-    assign_perm(REGION_PERMISSION, user, region)
-    return user
 
 
 def chain_people(street, prefix: str = "hh") -> ChainPeople:

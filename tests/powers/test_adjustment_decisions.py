@@ -14,7 +14,8 @@ from powers.services import adjustment_approve, adjustment_submit, catalogue_pub
 from tests.factories.grids import StreetFactory
 from tests.factories.powers import PowerItemFactory
 from tests.factories.users import UserFactory
-from tests.powers.people import chain_people, holder
+from tests.factories.users import region_holder as holder
+from tests.powers.people import chain_people
 
 pytestmark = pytest.mark.django_db
 

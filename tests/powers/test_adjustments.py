@@ -77,9 +77,7 @@ def test_an_adjustment_passes_three_steps_and_publishes_version_2_effective_on_d
 
     # when the street's leader, the district and (recorded in the district) the city approve
     adjustment_approve(request=request, actor=people.leader, comment="同意", level="street")
-    adjustment_approve(
-        request=request, actor=people.district, comment="同意上报", level="district"
-    )
+    adjustment_approve(request=request, actor=people.district, comment="同意上报", level="district")
     request = adjustment_approve(
         request=request, actor=people.city, comment="批准", notice_number="宁政复〔2026〕12号"
     )

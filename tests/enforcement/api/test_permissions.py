@@ -266,7 +266,8 @@ def test_a_work_order_filed_by_another_shows_nothing_of_its_case(world):
     f.save(update_fields=["external_id"])
     body = intake_body(world, source="hotline_12345", external_id="GD-SECRET-1")
     response = client_for(world, "fzm_grid").post("/api/v1/cases/", body, format="json")
-    assert response.status_code == 409
+    # a person does not file as the hotline (tests/enforcement/api/test_decisions.py)
+    assert response.status_code == 400
     assert f.number not in response.content.decode()
 
 
