@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.choices import Role
 from enforcement.choices import EventKind, HandlingMode
 from enforcement.constants import FIRST_VIOLATION_WINDOW_DAYS, MAJOR_FINE_YUAN
 from enforcement.events import case_event_record
 from enforcement.models import Case, Officer, PenaltyProceeding
+from enforcement.permissions import penalty_decide_check, penalty_review_check
 from enforcement.timers import timers_on_penalty
 from enforcement.workflow import WorkflowError
 from powers.models import PowerItem
@@ -150,9 +150,11 @@ def penalty_investigate(
 
 
 def penalty_review(*, proceeding: PenaltyProceeding, reviewer, opinion: str) -> PenaltyProceeding:
-    """Legal review (法制审核, Art. 58) by a legal reviewer. Raises PenaltyRefused."""
-    if not reviewer.groups.filter(name=Role.LEGAL_REVIEWER).exists():
-        raise PenaltyRefused(_("Legal review is done by a legal reviewer."))
+    """Legal review (法制审核, Art. 58) by a legal reviewer who did not handle the case
+    (enforcement.permissions.penalty_review_check). Raises PenaltyRefused."""
+    refusal = penalty_review_check(reviewer, proceeding)
+    if refusal:
+        raise PenaltyRefused(refusal)
     if not opinion.strip():
         raise PenaltyRefused(_("A legal review gives its opinion."))
     with transaction.atomic():
@@ -184,8 +186,13 @@ def penalty_decide(
     fine_yuan: Decimal | None = None,
     on: date | None = None,
 ) -> PenaltyProceeding:
-    """Decide. A major decision (a major item, or a fine of MAJOR_FINE_YUAN or more) needs the
-    legal review first (Art. 58); a fine must lie within the item's range. Raises PenaltyRefused."""
+    """Decide, as the street's leader who did not review it (enforcement.permissions.
+    penalty_decide_check). A major decision (a major item, or a fine of MAJOR_FINE_YUAN or more)
+    needs the legal review first (Art. 58); a fine must lie within the item's range. Raises
+    PenaltyRefused."""
+    refusal = penalty_decide_check(actor, proceeding)
+    if refusal:
+        raise PenaltyRefused(refusal)
     on = on or timezone.localdate()
     officers = _officers_valid(officers, on)
     if proceeding.decided_on is not None:

@@ -325,6 +325,32 @@ def suspension_approver_check(*, actor, approver, case: Case) -> None:
         )
 
 
+def penalty_review_check(reviewer, proceeding) -> str:
+    """Legal review (法制审核, Administrative Penalty Law Art. 58) is done by a legal reviewer who
+    neither filed nor investigated the case: "" when ``reviewer`` may, else the reason."""
+    if not reviewer.is_active or Role.LEGAL_REVIEWER not in roles_of(reviewer):
+        return _("Legal review is done by a legal reviewer.")
+    handlers = proceeding.case.events.filter(
+        kind__in=[EventKind.PENALTY_FILE, EventKind.PENALTY_INVESTIGATE]
+    ).values_list("actor_id", flat=True)
+    if reviewer.pk in set(handlers):
+        return _("Who filed or investigated a case does not review it.")
+    return ""
+
+
+def penalty_decide_check(actor, proceeding) -> str:
+    """A penalty is decided by the head of the enforcing body (Art. 57): a street leader holding
+    the case's street, not the one who reviewed it: "" when ``actor`` may, else the reason."""
+    case = proceeding.case
+    if not actor.is_active or Role.STREET_LEADER not in roles_of(actor):
+        return _("A penalty is decided by the street's leader (Art. 57).")
+    if not actor.is_superuser and case.street_id not in scope_of(actor).streets:
+        return _("This case is not yours to act on.")
+    if proceeding.reviewed_by_id == actor.pk:
+        return _("Who reviewed a penalty does not decide it.")
+    return ""
+
+
 def call_answer_allowed(user, call: DepartmentCall) -> bool:
     """A call is answered by its own department only."""
     if not action_allowed(user, "call_answer"):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.utils import translation
 
 from core.choices import Role
@@ -24,9 +25,9 @@ from enforcement.penalties import (
 from enforcement.services import case_intake
 from grids.services import SubjectInput, subject_save
 from powers.services import catalogue_publish
-from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory, credit_code
+from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory, StreetFactory, credit_code
 from tests.factories.powers import PowerItemFactory
-from tests.factories.users import UserFactory
+from tests.factories.users import UserFactory, region_holder
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 21)
@@ -72,7 +73,8 @@ def world():
             credit_code=credit_code(1),
         )
     )
-    actor = UserFactory(username="command")
+    # files, investigates and (as the street's leader, Art. 57) decides
+    actor = region_holder("leader", Role.STREET_LEADER, street)
     case = case_intake(
         source=CaseSource.PATROL,
         matter_type=matter,
@@ -249,6 +251,41 @@ def test_only_a_legal_reviewer_reviews(world):
     assert refusal(
         lambda: penalty_review(proceeding=proceeding, reviewer=world["actor"], opinion="同意")
     ) == ("Legal review is done by a legal reviewer.")
+
+
+def test_review_and_decision_are_separate_hands(world):
+    # a legal reviewer who investigated the case does not review it
+    handler = UserFactory(username="legal_handler", roles=[Role.LEGAL_REVIEWER])
+    proceeding = penalty_file(
+        case=world["case"],
+        actor=handler,
+        power_item=world["item"],
+        violation_on=date(2026, 11, 1),
+        officers=world["valid"],
+    )
+    assert refusal(
+        lambda: penalty_review(proceeding=proceeding, reviewer=handler, opinion="同意")
+    ) == ("Who filed or investigated a case does not review it.")
+    # the reviewer, also a leader of the street, does not decide what they reviewed
+    reviewer = region_holder("legal_leader", Role.LEGAL_REVIEWER, world["case"].street)
+    reviewer.groups.add(Group.objects.get(name=Role.STREET_LEADER))
+    penalty_review(proceeding=proceeding, reviewer=reviewer, opinion="事实清楚")
+    decide = {"decision": "罚款", "officers": world["valid"], "fine_yuan": Decimal("800")}
+    assert refusal(lambda: penalty_decide(proceeding=proceeding, actor=reviewer, **decide)) == (
+        "Who reviewed a penalty does not decide it."
+    )
+    # nor does the command centre, nor another street's leader
+    command = region_holder("command", Role.COMMAND_CENTRE, world["case"].street)
+    assert refusal(lambda: penalty_decide(proceeding=proceeding, actor=command, **decide)) == (
+        "A penalty is decided by the street's leader (Art. 57)."
+    )
+    other = StreetFactory(code="320104003", name="夫子庙街道")
+    stranger = region_holder("fzm_leader", Role.STREET_LEADER, other)
+    assert refusal(lambda: penalty_decide(proceeding=proceeding, actor=stranger, **decide)) == (
+        "This case is not yours to act on."
+    )
+    decided = penalty_decide(proceeding=proceeding, actor=world["actor"], **decide)
+    assert decided.fine_yuan == Decimal("800")
 
 
 def test_first_violation_is_suggested_until_an_earlier_one_exists(world):
