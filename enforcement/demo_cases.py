@@ -37,6 +37,7 @@ from enforcement.models import (
     Timer,
 )
 from enforcement.models.timers import SWEPT_STATES
+from enforcement.permissions import supervision_respond_allowed
 from enforcement.services import case_intake
 from enforcement.timers import supervision_answer, timers_fire_due
 from grids.choices import GridLevel
@@ -211,7 +212,7 @@ def _cases_make(report, *, count: int, seed: int) -> None:
                 # The same problem reported again within the hour: intake links the second
                 # report to the first, and the command centre merges it.
                 again_at = clock.at + timedelta(minutes=rng.randint(5, 60))
-                _case_timers_sweep(rng, case, clock, until=again_at, command=street.command)
+                _case_timers_sweep(rng, case, clock, until=again_at, street=street)
                 clock.at = again_at
                 again = _case_intake(
                     rng, made, street, matter, lat, lng, source=CaseSource.HOTLINE_12345
@@ -255,7 +256,7 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
         """Move the clock on; the case's timers that fell due meanwhile warn and fire as the
         sweeper would have made them (supervisions, escalations)."""
         step_at = min(clock.at + timedelta(minutes=rng.randint(low_minutes, high_minutes)), now)
-        _case_timers_sweep(rng, case, clock, until=step_at, command=command)
+        _case_timers_sweep(rng, case, clock, until=step_at, street=street)
         clock.at = step_at
         return step_at < now
 
@@ -335,7 +336,7 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
     workflow.case_verify(case=case, actor=street.grid, note="复核已整改")
 
 
-def _case_timers_sweep(rng, case: Case, clock: Clock, *, until, command) -> None:
+def _case_timers_sweep(rng, case: Case, clock: Clock, *, until, street: Street) -> None:
     """The sweeper runs all along: fire the case's timers due up to ``until``, each at the
     moment it is due (the clock stops there)."""
     while True:
@@ -349,15 +350,31 @@ def _case_timers_sweep(rng, case: Case, clock: Clock, *, until, command) -> None
             return
         clock.at = max(clock.at, due)
         timers_fire_due(case=case)
-        # Half the supervisions are answered at once; the rest escalate if the work stays
-        # late for another working day.
+        # Half the supervisions are answered at once, by their addressee; the rest escalate if
+        # the work stays late for another working day.
         for supervision in Supervision.objects.filter(case=case, state=SupervisionState.OPEN):
             if rng.random() < 0.5:
-                supervision_answer(
-                    supervision=supervision,
-                    actor=supervision.addressee or command,
-                    response="已督促责任人加快处置",
-                )
+                answerer = _answerer(supervision, street)
+                if answerer is not None:
+                    supervision_answer(
+                        supervision=supervision, actor=answerer, response="已督促责任人加快处置"
+                    )
+
+
+def _answerer(supervision: Supervision, street: Street):
+    """The first demo person the supervision addresses (enforcement.permissions), or None (a
+    department's: its system answers through the API; the district's)."""
+    team = supervision.addressee_team_id and street.officers.get(supervision.addressee_team_id)
+    candidates = [supervision.addressee, street.command, street.grid, street.leader]
+    candidates += [officer.user for officer in team or ()]
+    return next(
+        (
+            user
+            for user in candidates
+            if user is not None and supervision_respond_allowed(user, supervision)
+        ),
+        None,
+    )
 
 
 def _calls_work(rng, case: Case, liaison, later) -> None:

@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 
 from cachetools import TTLCache, cached
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
@@ -41,7 +42,7 @@ from enforcement.deadlines import TimerTimes, timer_times
 from enforcement.events import EventEntry, case_event_record, case_events_record
 from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
 from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
-from enforcement.permissions import CaseAudience, case_role_users
+from enforcement.permissions import CaseAudience, case_role_users, supervision_respond_allowed
 from enforcement.webhooks import SupervisionOpened, webhooks_on_supervisions
 
 logger = logging.getLogger(__name__)
@@ -820,8 +821,11 @@ class SupervisionClosed(Exception):
 def supervision_answer(*, supervision: Supervision, actor, response: str) -> Supervision:
     """The addressee answers (督办回复): the supervision is answered and its escalation clock
     stops. The late stage's own timer has fired already; the work itself goes on through the
-    workflow. Raises ValueError for an empty answer, SupervisionClosed when the supervision is
-    not open (any more: an escalation between reading and answering included)."""
+    workflow. Only its addressee answers (enforcement.permissions.supervision_respond_allowed:
+    PermissionDenied). Raises ValueError for an empty answer, SupervisionClosed when the
+    supervision is not open (any more: an escalation between reading and answering included)."""
+    if not supervision_respond_allowed(actor, supervision):
+        raise PermissionDenied(_("This supervision is addressed to someone else."))
     if not response.strip():
         raise ValueError(_("An answer says what was done."))
     now = timezone.now()
