@@ -116,6 +116,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.nul_refused",
+    # /metrics: the token, or a scrape from this host (settings.METRICS_TOKEN).
+    "core.middleware.MetricsGuarded",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -220,16 +222,36 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
-# Login brute force (django-axes): 5 wrong passwords for one username from one address lock that
-# pair out for 15 minutes; other users, and the same user elsewhere, can still log in. Behind a
-# proxy REMOTE_ADDR is the proxy's: set AXES_IPWARE_* (and install django-ipware) there.
+# The number of reverse proxies in front of the web process that append the client's address to
+# X-Forwarded-For (nginx's $proxy_add_x_forwarded_for, a cloud load balancer): the client is the
+# NUM_PROXIES-th address from the right of that header. 0 (the default): no proxy, the client is
+# the connection's own address (REMOTE_ADDR) and X-Forwarded-For is ignored, since any client can
+# send one. The API's throttle (REST_FRAMEWORK below) and the login lockout count by this address.
+# Set it only if the web process can be reached through those proxies alone: a client that
+# reaches it directly names any address it likes.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+
+# Login brute force (django-axes, with core.lockout's handler). Two limits, over the last 15
+# minutes: 5 wrong passwords for one username from one address lock that username at that
+# address (other users there, and the same user elsewhere, can still log in); 20 for one username
+# from any addresses lock that username everywhere, so that guessing from many addresses (a
+# botnet) gets no further. The second lets anybody keep a known username locked out by guessing:
+# the district administrator unlocks it (admin: Access attempts, or `manage.py
+# axes_reset_username`). The address is NUM_PROXIES' (core.lockout.login_client_address).
 AXES_ENABLED = True
+AXES_HANDLER = "core.lockout.LoginLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "core.lockout.login_client_address"
 AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURE_LIMIT_PER_USERNAME = 20
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 # A try during the lockout starts the 15 minutes again: hammering never gets through.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The attempts counted: per username and address, and per username (the handler gives each its
+# limit; axes alone would hold both to AXES_FAILURE_LIMIT). A successful login clears both.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
+# The lockout page (status 429), told which of the two limits was reached.
+AXES_LOCKOUT_CALLABLE = "core.lockout.login_lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 # --- language and time --------------------------------------------------------------------------
@@ -273,7 +295,11 @@ if any(len(period) != 2 for period in WORKING_HOURS):
 # gateway here) and "webhook" (needs NOTIFY_WEBHOOK_URL).
 NOTIFY_CHANNELS = env_list("NOTIFY_CHANNELS", ["sms"])
 NOTIFY_WEBHOOK_URL = env_str("NOTIFY_WEBHOOK_URL", "") or ""
-# When set, /metrics answers only scrapes sending "Authorization: Bearer <METRICS_TOKEN>".
+# /metrics (Prometheus, core.middleware.MetricsGuarded). Set: every scrape sends "Authorization:
+# Bearer <METRICS_TOKEN>", from wherever it comes. Unset: only a scrape made on this host
+# straight to the web process answers, that is from a loopback address (127.0.0.1, ::1) without
+# X-Forwarded-For or Forwarded, so not one relayed by a proxy on the same host; anything else is
+# a 403. A Prometheus on another host, or in another container, needs the token.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
 
 # --- webhooks to departments' systems (enforcement.webhooks) --------------------------------------
@@ -286,8 +312,11 @@ WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 10, minimum=1)
 WEBHOOK_SWEEP_BATCH = env_int("WEBHOOK_SWEEP_BATCH", 200, minimum=1)
 # The hosts departments' webhook endpoints may be on, as ALLOWED_HOSTS is written ("*" any host,
 # ".gov.cn" the domain and its subdomains, or exact names and addresses): whoever may register
-# an endpoint makes the worker POST there, so name the departments' systems in production.
-WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", ["*"])
+# an endpoint makes the worker POST there. Empty by default: no webhook endpoint until the
+# administrator names the departments' hosts. Loopback, link-local and the platform's own hosts
+# are refused even when listed; a private network only when listed explicitly as CIDR
+# ("10.20.0.0/16").
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
 # Open311 GET requests without an api_key or a login (GeoReport v2 asks a key only to file):
 # the public's cases, personal numbers masked (enforcement.open311). False: a key or a login.
 OPEN311_PUBLIC_READ = env_bool("OPEN311_PUBLIC_READ", default=True)
@@ -306,6 +335,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["enforcement.api_keys.ApiKeyRateThrottle"],
+    # The anonymous count's address (DRF's get_ident). Left unset (None), DRF would take the whole
+    # X-Forwarded-For header as the address, a new one whenever a client writes a new header.
+    "NUM_PROXIES": NUM_PROXIES,
     # One error body everywhere: RFC 9457 problem details (core.api).
     "EXCEPTION_HANDLER": "core.api.problem_exception_handler",
 }
@@ -406,13 +438,35 @@ CELERY_BEAT_SCHEDULE = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     config_fail("LOG_LEVEL", f"expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+# Every handler writes through "redact": a credential in a URL's query string (Open311's
+# api_key) comes out as "api_key=[redacted]" (config.log_redaction; gunicorn's access log:
+# gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "config.log_redaction.SecretsRedacted"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # runserver's request lines, as Django's own logging writes them.
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default handlers (a console of its own under DEBUG, mail to ADMINS, whose
+        # report shows the whole query string) are replaced: its lines reach the root's console.
+        "django": {"handlers": [], "propagate": True},
+        # runserver logs each request line with its query string.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "shaoxiang-demo")

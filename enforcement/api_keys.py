@@ -187,7 +187,9 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """At most settings.API_THROTTLE_RATE requests per API key (a session: per user; anonymous:
-    per address). Over it: 429 with Retry-After, as a problem document."""
+    per address). Over it: 429 with Retry-After, as a problem document. The address is DRF's
+    get_ident under settings.NUM_PROXIES: REMOTE_ADDR, or behind that many proxies the client's
+    address they put in X-Forwarded-For; a header the client wrote itself is never a new one."""
 
     scope = "api"
 

@@ -55,6 +55,8 @@ def run_manage(env_overrides: dict, tmp_path: Path, *args: str) -> subprocess.Co
         ),
         ({"DEBUG": "true", "SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
         ({"DEBUG": "true", "SECURE_SSL_REDIRECT": "sometimes"}, "SECURE_SSL_REDIRECT"),
+        ({"DEBUG": "true", "NUM_PROXIES": "-1"}, "NUM_PROXIES"),
+        ({"DEBUG": "true", "NUM_PROXIES": "one"}, "NUM_PROXIES"),
     ],
 )
 def test_bad_value_stops_startup_with_one_line_naming_the_variable(overrides, variable, tmp_path):
@@ -214,3 +216,23 @@ def test_https_settings_reach_django(tmp_path):
         "('HTTP_X_FORWARDED_PROTO', 'https') True 31536000 True True"
     )
     assert default.stdout.strip().splitlines()[-1] == "None False 0 False False"
+
+
+def test_proxies_and_webhook_hosts_reach_the_settings(tmp_path):
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.NUM_PROXIES, s.REST_FRAMEWORK['NUM_PROXIES'], s.WEBHOOK_ALLOWED_HOSTS)"
+    )
+    given = run_manage(
+        {**PRODUCTION, "NUM_PROXIES": "2", "WEBHOOK_ALLOWED_HOSTS": ".gov.cn, 10.20.0.0/16"},
+        tmp_path,
+        "shell",
+        "-c",
+        script,
+    )
+    default = run_manage(PRODUCTION, tmp_path, "shell", "-c", script)
+
+    assert given.returncode == default.returncode == 0, given.stderr + default.stderr
+    assert given.stdout.strip().splitlines()[-1] == "2 2 ['.gov.cn', '10.20.0.0/16']"
+    # no proxy trusted, and no webhook endpoint, until the administrator says otherwise
+    assert default.stdout.strip().splitlines()[-1] == "0 0 []"

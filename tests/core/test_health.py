@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from core.choices import Component
@@ -143,9 +144,46 @@ def test_503_when_the_broker_is_unreachable(client, settings, monkeypatch, worke
         response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json()["broker"]["ok"] is False
-    assert response.json()["broker"]["transport"] == "redis"
+    assert response.json()["broker"] == {
+        "ok": False,
+        "transport": "redis",
+        "error": "broker unreachable",
+    }
+    assert "127.0.0.1" not in response.content.decode()
     assert response.json()["worker"]["answers_ping"] is False  # not asked: no broker to ask on
+
+
+DRIVER_SAYS = (
+    'connection to server at "10.20.0.7", port 5432 failed: FATAL:  password authentication '
+    'failed for user "shaoxiang"'
+)
+
+
+def test_503_names_the_unreachable_database_without_the_drivers_words(client, monkeypatch, caplog):
+    # given a database that refuses the connection, as PostgreSQL says it
+    def refused(*args, **kwargs):
+        raise OperationalError(DRIVER_SAYS)
+
+    monkeypatch.setattr(connection, "cursor", refused)
+
+    # when /healthz is asked
+    response = client.get("/healthz")
+
+    # then it says which part failed in fixed words; the driver's words are in the log only
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == {
+        "ok": False,
+        "vendor": connection.vendor,
+        "error": "database unreachable",
+    }
+    assert body["beat"] == body["worker"] == {"ok": False, "error": "database unavailable"}
+    assert "10.20.0.7" not in response.content.decode()
+    assert "shaoxiang" not in response.content.decode()
+    logged = [r for r in caplog.records if r.name == "core.views"]
+    assert [(r.levelname, r.getMessage()) for r in logged] == [
+        ("WARNING", f"/healthz: the database check failed: {DRIVER_SAYS}")
+    ]
 
 
 def test_healthz_accepts_only_get(client):
