@@ -78,6 +78,13 @@ class SupervisionSerializer(serializers.ModelSerializer):
     department = serializers.CharField(
         source="call.department.code", read_only=True, default=None, allow_null=True
     )
+    # whom it addresses, who alone answers: a person, a team, or a role (of a department)
+    addressee = serializers.CharField(
+        source="addressee.username", read_only=True, default=None, allow_null=True
+    )
+    addressee_team = serializers.CharField(
+        source="addressee_team.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Supervision
@@ -88,6 +95,9 @@ class SupervisionSerializer(serializers.ModelSerializer):
             "department",
             "stage",
             "level",
+            "addressee",
+            "addressee_team",
+            "addressee_role",
             "addressee_label",
             "state",
             "opened_at",

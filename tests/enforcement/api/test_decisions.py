@@ -62,6 +62,12 @@ def test_a_grid_worker_does_not_answer_the_command_centres_supervision(world):
     supervision.refresh_from_db()
     assert supervision.state == "open"
     assert supervision.timers.filter(state__in=["pending", "warned"]).exists()  # escalation runs
+    listed = client_for(world, "hh_grid").get(f"/api/v1/supervisions/{supervision.pk}/").json()
+    assert (listed["addressee"], listed["addressee_team"], listed["addressee_role"]) == (
+        None,
+        None,
+        "command_centre",
+    )
     answered = post(client_for(world, "hh_command"), url, {"response": "已派发"})
     assert answered.status_code == 200, answered.content
     assert answered.json()["state"] == "answered"
