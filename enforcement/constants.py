@@ -12,3 +12,6 @@ MAJOR_FINE_YUAN = Decimal("10000")
 # Art. 33 (首违不罚): a first violation is one with no earlier violation of the same item by the
 # same subject within this many days.
 FIRST_VIOLATION_WINDOW_DAYS = 365 * 2
+# The highest supervision level (督办): 1 whoever holds the work, 2 the street leader, 3 the
+# district, whose supervision is not escalated further.
+TOP_LEVEL = 3

@@ -39,7 +39,8 @@ from enforcement.models import (
 from enforcement.models.timers import SWEPT_STATES
 from enforcement.permissions import supervision_respond_allowed
 from enforcement.services import case_intake
-from enforcement.timers import supervision_answer, timers_fire_due
+from enforcement.supervisions import supervision_answer
+from enforcement.timers import timers_fire_due
 from grids.choices import GridLevel
 from grids.geometry import geometry_shape
 from grids.models import GridCell, Region

@@ -20,16 +20,20 @@ from datetime import datetime, time, timedelta
 
 from cachetools import TTLCache, cached
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import instance_insert, rows_insert
-from core.choices import Role
 from core.constants import REFERENCE_MAX_AGE
 from core.notifications import NotificationMessage, notifications_send
+from enforcement.addressees import (
+    Addressee,
+    addressee_of,
+    addressee_recipients,
+    supervision_addressee,
+)
 from enforcement.choices import (
     DispatchTarget,
     EventKind,
@@ -38,18 +42,17 @@ from enforcement.choices import (
     TimerStage,
     TimerState,
 )
+from enforcement.constants import TOP_LEVEL
 from enforcement.deadlines import TimerTimes, timer_times
-from enforcement.events import EventEntry, case_event_record, case_events_record
+from enforcement.events import EventEntry, case_events_record
 from enforcement.models import Case, DepartmentCall, SlaPolicy, Supervision, Timer
 from enforcement.models.timers import LIVE_STATES, SWEPT_STATES
-from enforcement.permissions import CaseAudience, case_role_users, supervision_respond_allowed
+from enforcement.permissions import CaseAudience
 from enforcement.webhooks import SupervisionOpened, webhooks_on_supervisions
 
 logger = logging.getLogger(__name__)
 
 T = TimerStage
-# The highest supervision level: the district. Its supervision is not escalated further.
-TOP_LEVEL = 3
 # Stages whose deadline only notifies (no supervision).
 NOTICE_ONLY = {T.PENALTY_NOTICE}
 
@@ -300,84 +303,6 @@ def timers_on_penalty(*, case: Case, action: str) -> None:
         timers_cancel(case=case, stages=[T.PENALTY_NOTICE, T.PENALTY_DECISION], now=now)
 
 
-# --- who holds the work ---
-
-
-@dataclass
-class Addressee:
-    """Who a warning or a supervision is addressed to: a user, a few users, or the holders of a
-    role who may see the case (of one department: ``department_id``)."""
-
-    label: str
-    user: object | None = None
-    role: str | None = None
-    users: list = field(default_factory=list)
-    department_id: int | None = None
-    team: object | None = None  # ``users`` are this team's officers
-
-
-def _addressee(case: Case, stage: str, call: DepartmentCall | None, level: int) -> Addressee:
-    if level >= TOP_LEVEL:
-        return Addressee(label=str(_("The district")), role=Role.DISTRICT_ADMIN)
-    if level == 2:
-        return Addressee(
-            label=str(_("Leader of %(street)s") % {"street": case.street.name}),
-            role=Role.STREET_LEADER,
-        )
-    if call is not None:
-        return Addressee(
-            label=call.department.name,
-            role=Role.DEPARTMENT_LIAISON,
-            department_id=call.department_id,
-        )
-    if stage in (T.ARRIVE, T.OPINION, T.RESOLVE, T.PENALTY_DECISION, T.PENALTY_NOTICE):
-        if case.officer_id:
-            officer_user = case.officer.user
-            return Addressee(
-                label=officer_user.get_full_name() or officer_user.username, user=officer_user
-            )
-        if case.team_id and case.team.leader_id:
-            return Addressee(label=case.team.name, user=case.team.leader)
-        if case.team_id:
-            return Addressee(
-                label=case.team.name,
-                users=[o.user for o in case.team.officers.all()],
-                team=case.team,
-            )
-        if case.dispatch_target == DispatchTarget.GRID:
-            return Addressee(label=str(_("The grid")), role=Role.GRID_WORKER)
-    return Addressee(label=str(_("The command centre")), role=Role.COMMAND_CENTRE)
-
-
-def _supervision_addressee(case: Case, supervision: Supervision) -> Addressee:
-    """Whom ``supervision`` is addressed to, who answers it and hears that its answer is due:
-    the person, the team or the role (of a department) it records."""
-    label = supervision.addressee_label
-    if supervision.addressee_id is not None:
-        return Addressee(label=label, user=supervision.addressee)
-    if supervision.addressee_team_id is not None:
-        team = supervision.addressee_team
-        return Addressee(label=label, users=[o.user for o in team.officers.all()], team=team)
-    return Addressee(
-        label=label,
-        role=supervision.addressee_role,
-        department_id=supervision.addressee_department_id,
-    )
-
-
-def _recipients(addressee: Addressee, case: Case, audience: CaseAudience) -> list:
-    """The users ``addressee`` stands for who may see ``case``: a role's by the rule of case
-    visibility (enforcement.permissions.case_role_users), a named user only if they see the
-    case, so that nobody hears of a case the API would hide from them. ``audience``: the
-    batch's cache of who sees its cases (read once per batch, not per timer)."""
-    if addressee.role is not None:
-        return case_role_users(
-            case=case, role=addressee.role, department_id=addressee.department_id, audience=audience
-        )
-    named = [addressee.user] if addressee.user is not None else addressee.users
-    return [user for user in named if audience.may_see(case, user)]
-
-
 # --- the sweeper ---
 
 
@@ -610,7 +535,7 @@ def _notify(
 ) -> None:
     """Queue a message about ``case`` for the batch's one bulk send
     (core.notifications.notifications_send), to those of ``addressee`` who may see the case."""
-    recipients = _recipients(addressee, case, batch.audience)
+    recipients = addressee_recipients(addressee, case, batch.audience)
     if not recipients:
         batch.unheard.append((case.number, addressee.label))
         return
@@ -629,9 +554,9 @@ def _warning_send(timer: Timer, batch: _Batch) -> None:
     case = timer.case
     if timer.supervision_id is not None:
         # The answer to a supervision is due: whoever it is addressed to answers it.
-        addressee = _supervision_addressee(case, timer.supervision)
+        addressee = supervision_addressee(case, timer.supervision)
     else:
-        addressee = _addressee(case, timer.stage, timer.call, level=1)
+        addressee = addressee_of(case, timer.stage, timer.call, level=1)
     _notify(
         addressee,
         case,
@@ -651,7 +576,7 @@ def _supervisions_open(batch: _Batch) -> None:
     now, openings = batch.now, batch.openings
     if not openings:
         return
-    addressees = [_addressee(o.case, o.stage, o.call, o.level) for o in openings]
+    addressees = [addressee_of(o.case, o.stage, o.call, o.level) for o in openings]
     supervision_ids = rows_insert(
         Supervision,
         [
@@ -812,47 +737,3 @@ def _supervision_escalate(timer: Timer, batch: _Batch) -> None:
             previous=supervision,
         )
     )
-
-
-class SupervisionClosed(Exception):
-    """The supervision is no longer open (answered, escalated or closed): it takes no answer."""
-
-
-def supervision_answer(*, supervision: Supervision, actor, response: str) -> Supervision:
-    """The addressee answers (督办回复): the supervision is answered and its escalation clock
-    stops. The late stage's own timer has fired already; the work itself goes on through the
-    workflow. Only its addressee answers (enforcement.permissions.supervision_respond_allowed:
-    PermissionDenied). Raises ValueError for an empty answer, SupervisionClosed when the
-    supervision is not open (any more: an escalation between reading and answering included)."""
-    if not supervision_respond_allowed(actor, supervision):
-        raise PermissionDenied(_("This supervision is addressed to someone else."))
-    if not response.strip():
-        raise ValueError(_("An answer says what was done."))
-    now = timezone.now()
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=supervision.case_id)
-        updated = Supervision.objects.filter(pk=supervision.pk, state=SupervisionState.OPEN).update(
-            state=SupervisionState.ANSWERED,
-            answered_at=now,
-            answered_by=actor,
-            response=response.strip(),
-        )
-        if not updated:
-            supervision.refresh_from_db()
-            raise SupervisionClosed(
-                _("This supervision is %(state)s and can no longer be answered.")
-                % {"state": supervision.get_state_display()}
-            )
-        Timer.objects.filter(supervision=supervision, state__in=LIVE_STATES).update(
-            state=TimerState.CANCELLED, ended_at=now, next_at=None
-        )
-        case_event_record(
-            case=case,
-            kind=EventKind.SUPERVISION_ANSWER,
-            actor=actor,
-            from_status=case.status,
-            to_status=case.status,
-            data={"supervision": supervision.pk, "response": response.strip()},
-        )
-    supervision.refresh_from_db()
-    return supervision

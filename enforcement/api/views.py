@@ -40,7 +40,7 @@ from enforcement.permissions import (
 )
 from enforcement.selectors import call_list, case_get, case_list, supervision_list
 from enforcement.services import case_intake, case_reporter_phone_reveal
-from enforcement.timers import SupervisionClosed, supervision_answer
+from enforcement.supervisions import SupervisionClosed, supervision_answer
 from powers.models import PowerItem
 
 IF_MATCH = OpenApiParameter(

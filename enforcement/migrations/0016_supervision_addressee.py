@@ -1,6 +1,6 @@
 """Supervisions record whom they address when that is not one person: a team, or a role with
 its department. The open and past rows without a named person are given the addressee their
-level and stage had (the rule of enforcement.timers._addressee, read from the case as it is
+level and stage had (the rule of enforcement.addressees.addressee_of, read from the case as it is
 now: the team or the grid it is dispatched to)."""
 
 import django.db.models.deletion

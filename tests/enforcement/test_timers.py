@@ -26,7 +26,8 @@ from enforcement.choices import (
 from enforcement.models import MatterType, Officer, SlaPolicy, Supervision, Team, Timer
 from enforcement.permissions import access_grant
 from enforcement.services import case_intake
-from enforcement.timers import stage_policies, supervision_answer, timers_fire_due
+from enforcement.supervisions import supervision_answer
+from enforcement.timers import stage_policies, timers_fire_due
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
 from tests.factories.users import UserFactory
 
