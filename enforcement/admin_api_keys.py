@@ -1,6 +1,6 @@
 """Admin of API keys: a read-only list with a revoke action. Keys are made with
 ``manage.py api_key_create`` (the raw key is printed once there); the admin never shows a secret,
-not even its hash."""
+not even its hash. Revoking needs the change right on API keys."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +35,12 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def binding(self, key: ApiKey) -> str:
         return str(key.department) if key.department_id else key.get_source_display()
 
-    @admin.action(description=_("Revoke the selected API keys"))
+    def has_change_permission(self, request, obj=None):
+        # A key is never edited (ReadOnlyAdmin); the model's change right is what the revoke
+        # action asks, so it is answered for the list and refused for a row.
+        return obj is None and admin.ModelAdmin.has_change_permission(self, request)
+
+    @admin.action(permissions=["change"], description=_("Revoke the selected API keys"))
     def revoke(self, request, queryset):
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):

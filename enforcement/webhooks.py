@@ -32,6 +32,12 @@ body bytes as received. A receiver recomputes it (``webhook_signature_verify`` d
 in constant time and rejects a timestamp more than five minutes from its own clock, which stops
 a recorded request from being replayed later. Any 2xx answer is success; anything else,
 redirects included (never followed), a timeout or a refused connection is a failed try.
+
+Where the worker may POST, and how it connects only to an address it checked, is
+enforcement.webhook_egress (checked at registration and again before every try). A try's
+record shows the department the class of a failure (``HTTP 500``, ``timeout``, ``could not
+connect``), never what the receiver answered; that is kept for the administrator
+(``WebhookAttempt.detail``). The signing secret is kept encrypted (``webhook_secret_set``).
 """
 
 from __future__ import annotations
@@ -43,22 +49,19 @@ import logging
 import random
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http.request import validate_host
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.crypto import field_decrypt, field_encrypt
 from enforcement.choices import CaseStatus, WebhookDeliveryState, WebhookEvent
 from enforcement.models import (
     Case,
@@ -69,6 +72,12 @@ from enforcement.models import (
     WebhookEndpoint,
 )
 from enforcement.permissions import scope_of
+from enforcement.webhook_egress import (
+    WebhookAnswer,
+    WebhookTargetRefused,
+    webhook_post,
+    webhook_target,
+)
 from grids.models import Region
 
 logger = logging.getLogger(__name__)
@@ -86,8 +95,9 @@ BACKOFF_JITTER = 0.1
 # A claim holds a delivery for the request's timeout plus this margin (connecting, recording
 # the answer); a worker killed meanwhile leaves the claim to expire, and the sweep tries again.
 LEASE_MARGIN_SECONDS = 30
-# Bytes of a failed answer's body kept with the attempt, to show the receiver's error.
-ERROR_BODY_BYTES = 300
+# A secret at least this long has its last four characters shown in the admin, to tell which
+# one a department holds; a shorter one shows only that it is set.
+SECRET_HINT_MIN_LENGTH = 16
 
 
 class WebhookError(ValueError):
@@ -135,25 +145,15 @@ def webhook_secret_generate() -> str:
 
 
 def webhook_url_check(url: str) -> None:
-    """Raise ValidationError unless ``url`` is an absolute http(s) URL (URLField also takes
-    ftp, which cannot receive a POST) on a host of settings.WEBHOOK_ALLOWED_HOSTS."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValidationError({"url": _("Only http and https URLs can receive webhooks.")})
-    if not webhook_host_allowed(url):
-        raise ValidationError(
-            {"url": _("Webhooks may not be sent to this host (WEBHOOK_ALLOWED_HOSTS).")}
-        )
-
-
-def webhook_host_allowed(url: str) -> bool:
-    """Whether ``url``'s host is one of settings.WEBHOOK_ALLOWED_HOSTS, matched as Django
-    matches ALLOWED_HOSTS (checked at registration and again at each delivery, so that a
-    narrowed setting also stops endpoints registered before)."""
+    """Raise ValidationError (on ``url``) unless webhooks may be sent to ``url``: an http(s) URL
+    (URLField also takes ftp, which cannot receive a POST) whose host WEBHOOK_ALLOWED_HOSTS
+    lists and whose every address may be reached (enforcement.webhook_egress.webhook_target:
+    resolves the host). Checked at registration and again before each try, so that a narrowed
+    setting, or a name that now resolves elsewhere, also stops endpoints registered before."""
     try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return False
-    return bool(host) and validate_host(host, settings.WEBHOOK_ALLOWED_HOSTS)
+        webhook_target(url)
+    except WebhookTargetRefused as exc:
+        raise ValidationError({"url": exc.message}) from exc
 
 
 def webhook_events_check(events) -> list[str]:
@@ -172,20 +172,34 @@ def webhook_events_check(events) -> list[str]:
     return list(dict.fromkeys(events))
 
 
+def webhook_secret_set(endpoint: WebhookEndpoint, secret: str) -> None:
+    """Give ``endpoint`` (unsaved here) the signing secret ``secret``: kept encrypted
+    (core.crypto, as reporters' phones), with its last four characters as the hint the admin
+    shows when the secret is long enough for them to give nothing away. ``endpoint.secret_once``
+    holds the text until the object is dropped, for the one answer that shows it."""
+    endpoint.secret_encrypted = field_encrypt(secret)
+    endpoint.secret_hint = secret[-4:] if len(secret) >= SECRET_HINT_MIN_LENGTH else ""
+    endpoint.secret_once = secret
+
+
+def webhook_secret(endpoint: WebhookEndpoint) -> str:
+    """The signing secret of ``endpoint``, decrypted. Raises ValueError when no key of
+    FIELD_ENCRYPTION_KEY opens it."""
+    return field_decrypt(endpoint.secret_encrypted)
+
+
 def webhook_endpoint_create(
     *, department, url: str, events=(), secret: str = "", active: bool = True
 ) -> WebhookEndpoint:
     """Register an endpoint of ``department``. A blank ``secret`` is generated; the caller
-    shows it once (it is needed to verify signatures). Raises ValidationError."""
+    shows it once (``endpoint.secret_once``: it is needed to verify signatures), and it is
+    never readable again but by the worker that signs. Raises ValidationError."""
     webhook_url_check(url)
     events = webhook_events_check(list(events))
-    return WebhookEndpoint.objects.create(
-        department=department,
-        url=url,
-        events=events,
-        secret=secret.strip() or webhook_secret_generate(),
-        active=active,
-    )
+    endpoint = WebhookEndpoint(department=department, url=url, events=events, active=active)
+    webhook_secret_set(endpoint, secret.strip() or webhook_secret_generate())
+    endpoint.save()
+    return endpoint
 
 
 def webhook_endpoint_remove(*, endpoint: WebhookEndpoint) -> bool:
@@ -463,23 +477,6 @@ def webhook_backoff(attempts: int, jitter: float = 0.0) -> timedelta:
     return wait * (1 + BACKOFF_JITTER * jitter)
 
 
-@dataclass
-class _Answer:
-    status_code: int | None = None
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-class _RedirectRefused(urllib.request.HTTPRedirectHandler):
-    # urllib would follow a redirect, turning the POST into a GET without body or signature:
-    # the 3xx is returned as an error instead, and counts as a failed try.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def webhook_body(delivery: WebhookDelivery) -> bytes:
     """The bytes sent: compact UTF-8 JSON with sorted keys, the same on every try."""
     return json.dumps(
@@ -487,29 +484,10 @@ def webhook_body(delivery: WebhookDelivery) -> bytes:
     ).encode("utf-8")
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> _Answer:
-    """POST once; every failure is an answer, never an exception."""
-    if not url.lower().startswith(("http://", "https://")):
-        return _Answer(error=f"not an http(s) URL: {url!r}")
-    if not webhook_host_allowed(url):
-        return _Answer(error=f"host not in WEBHOOK_ALLOWED_HOSTS: {url!r}")
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 -- scheme checked above
-    opener = urllib.request.build_opener(_RedirectRefused)
-    try:
-        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return _Answer(status_code=response.status)
-    except urllib.error.HTTPError as exc:  # 3xx (not followed), 4xx, 5xx
-        try:
-            text = exc.read(ERROR_BODY_BYTES).decode("utf-8", "replace").strip()
-        except Exception:  # the body is only a hint; losing it loses nothing
-            text = ""
-        finally:
-            exc.close()
-        error = f"HTTP {exc.code}" + (f": {text}" if text else "")
-        return _Answer(status_code=exc.code, error=error)
-    except Exception as exc:  # refused, timed out, TLS, DNS, a reset …: all a failed try
-        reason = getattr(exc, "reason", None) or exc
-        return _Answer(error=f"{type(exc).__name__}: {reason}"[:2000])
+def _post(url: str, body: bytes, headers: dict[str, str]) -> WebhookAnswer:
+    """POST once to a checked address of ``url`` (enforcement.webhook_egress.webhook_post);
+    every failure is an answer, never an exception."""
+    return webhook_post(url, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
 
 
 def webhook_deliver(delivery_id: int, *, lease: datetime | None = None) -> bool:
@@ -520,10 +498,11 @@ def webhook_deliver(delivery_id: int, *, lease: datetime | None = None) -> bool:
     sweep took for this call) gets ``next_attempt_at = now + webhook_lease()``; anything else
     (delivered, failed, claimed by another worker, redelivered meanwhile) returns False without
     sending. Then POSTs the signed body outside any transaction and records the try as a
-    WebhookAttempt. 2xx: delivered. Otherwise the next try is due after ``webhook_backoff``,
-    or, when that would pass ``give_up_at``, the delivery is failed. The result is written only
-    if the claim still holds (a redelivery by hand in the meantime wins). A delivery of an
-    endpoint deactivated meanwhile is failed without a try."""
+    WebhookAttempt. 2xx: delivered. A URL the address check now refuses (``webhook_url_check``,
+    again before every try) is failed at once, nothing sent. Otherwise the next try is due
+    after ``webhook_backoff``, or, when that would pass ``give_up_at``, the delivery is failed.
+    The result is written only if the claim still holds (a redelivery by hand in the meantime
+    wins). A delivery of an endpoint deactivated meanwhile is failed without a try."""
     now = timezone.now()
     claim_until = now + webhook_lease()
     claimable = WebhookDelivery.objects.filter(pk=delivery_id, state=STATE.PENDING)
@@ -553,7 +532,7 @@ def webhook_deliver(delivery_id: int, *, lease: datetime | None = None) -> bool:
         "X-Shaoxiang-Event": delivery.event,
         "X-Shaoxiang-Delivery": str(delivery.uuid),
         "X-Shaoxiang-Timestamp": str(timestamp),
-        "X-Shaoxiang-Signature": webhook_signature(endpoint.secret, timestamp, body),
+        "X-Shaoxiang-Signature": webhook_signature(webhook_secret(endpoint), timestamp, body),
     }
     started = time.monotonic()
     answer = _post(endpoint.url, body, headers)
@@ -568,6 +547,10 @@ def webhook_deliver(delivery_id: int, *, lease: datetime | None = None) -> bool:
             "next_attempt_at": None,
             "attempts": attempts,
         }
+    elif answer.refused:
+        # Refused by the address check: nothing was sent, and trying again would only ask the
+        # same question of a name that now points somewhere it may not.
+        changes = {"state": STATE.FAILED, "next_attempt_at": None, "attempts": attempts}
     else:
         retry_at = done + webhook_backoff(attempts, random.random())  # noqa: S311 -- jitter, not a secret
         if retry_at > delivery.give_up_at:
@@ -580,16 +563,18 @@ def webhook_deliver(delivery_id: int, *, lease: datetime | None = None) -> bool:
             at=now,
             status_code=answer.status_code,
             error=answer.error,
+            detail=answer.detail,
             duration_ms=duration_ms,
         )
         ours.update(**changes)
     if not answer.ok:
         logger.warning(
-            "webhooks: delivery %s to %s failed (try %d): %s",
+            "webhooks: delivery %s to %s failed (try %d): %s (%s)",
             delivery.pk,
             endpoint.url,
             attempts,
             answer.error,
+            answer.detail,
         )
     return answer.ok
 

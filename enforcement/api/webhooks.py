@@ -51,7 +51,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
-    """The answer to a registration: the endpoint with its secret, this once."""
+    """The answer to a registration: the endpoint with its secret, this once (the text
+    webhook_endpoint_create left on the object; only its encryption is stored)."""
+
+    secret = serializers.CharField(source="secret_once", read_only=True)
 
     class Meta(WebhookEndpointSerializer.Meta):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
@@ -108,6 +111,10 @@ class WebhookEndpointCreateInputSerializer(serializers.Serializer):
 
 
 class WebhookAttemptSerializer(serializers.ModelSerializer):
+    """One try: when, how long, the HTTP status and the class of the failure (``HTTP 500``,
+    ``timeout``, ``could not connect``), never what the receiver answered (that is the
+    attempt's ``detail``, for administrators only: its body could be anything the URL reached)."""
+
     class Meta:
         model = WebhookAttempt
         fields = ["at", "status_code", "error", "duration_ms"]

@@ -66,7 +66,9 @@ class ApiKey(models.Model):
 
 class WebhookEndpoint(models.Model):
     """A URL of a department's system that is told of the events it subscribed to, each
-    delivery signed with HMAC-SHA256 under ``secret``."""
+    delivery signed with HMAC-SHA256 under its secret. The secret is kept encrypted
+    (enforcement.webhooks.webhook_secret_set and webhook_secret) and never shown again after
+    it was made; ``secret_hint`` tells which one it is."""
 
     department = models.ForeignKey(
         "powers.Department",
@@ -75,7 +77,15 @@ class WebhookEndpoint(models.Model):
         related_name="webhook_endpoints",
     )
     url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(_("signing secret"), max_length=100)
+    # Fernet token (core.crypto): readable only with FIELD_ENCRYPTION_KEY, which the database
+    # and its backups do not hold.
+    secret_encrypted = models.TextField(_("signing secret (encrypted)"))
+    secret_hint = models.CharField(
+        _("signing secret ends with"),
+        max_length=4,
+        blank=True,
+        help_text=_("blank: a secret too short to show any of it"),
+    )
     events = models.JSONField(
         _("events"), default=list, help_text=_("event names; empty: every event")
     )
@@ -139,7 +149,10 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
-    """One try of a delivery: when, the HTTP status (or none) and what went wrong."""
+    """One try of a delivery: when, the HTTP status (or none) and what went wrong. ``error`` is
+    the class of the failure the department sees (``HTTP 500``, ``timeout``, ``could not
+    connect``: enforcement.webhook_egress); ``detail`` (the first characters of the receiver's
+    answer, or the exception) is for the administrator only, never in the API."""
 
     delivery = models.ForeignKey(
         WebhookDelivery,
@@ -150,6 +163,7 @@ class WebhookAttempt(models.Model):
     at = models.DateTimeField(_("at"))
     status_code = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    detail = models.TextField(_("detail (administrators only)"), blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
 
     class Meta:

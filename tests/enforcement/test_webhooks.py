@@ -1,12 +1,19 @@
-"""Signed webhooks to departments: a real receiver on 127.0.0.1 verifies every signature; failed
+"""Signed webhooks to departments: a real receiver verifies every signature; failed
 tries come back with backoff through the sweep (the clock moved, never slept), a delivery gives up
 after 24 hours and can be sent again by hand; a claim keeps two workers from sending at once and
 expires when its worker dies. The workflow and the timer sweeper emit; departments manage their
-own endpoints through the API and see nobody else's."""
+own endpoints through the API and see nobody else's.
+
+The receiver listens on 127.0.0.1, where no webhook may ever go: these tests resolve the
+departments' names (``*.hb.example`` …) to an address of TEST-NET-2, a network that
+WEBHOOK_ALLOWED_HOSTS lists as a department intranet would be, and the socket opener of
+enforcement.webhook_egress takes a connection to that address to the receiver (the ``network``
+fixture). The address check itself is the real one; test_webhook_ssrf tests it."""
 
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +30,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.test import APIClient
 
 from core.choices import Role
-from enforcement import webhooks, workflow
+from enforcement import webhook_egress, webhooks, workflow
 from enforcement.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from enforcement.choices import (
     CaseSource,
@@ -53,6 +60,7 @@ from enforcement.webhooks import (
     webhook_endpoint_create,
     webhook_lease,
     webhook_redeliver,
+    webhook_secret,
     webhook_signature,
     webhook_signature_verify,
 )
@@ -78,6 +86,50 @@ router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-e
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 urlpatterns = [path("api/v1/", include(router.urls))]
 api_urls = pytest.mark.urls(__name__)
+
+# The departments' systems, as the tests' resolver answers: TEST-NET-2 (RFC 5737), where no real
+# host is, listed in WEBHOOK_ALLOWED_HOSTS as a department's intranet; a connection to
+# RECEIVER_ADDRESS reaches the local receiver.
+RECEIVER_ADDRESS = "198.51.100.7"
+NAMES = {
+    "receiver.hb.example": RECEIVER_ADDRESS,
+    "hb.example": RECEIVER_ADDRESS,
+    "api.hb.example": RECEIVER_ADDRESS,
+    "cg.example": RECEIVER_ADDRESS,
+    "x.example": RECEIVER_ADDRESS,
+    "api.hb.gov.cn": "202.102.3.4",
+}
+
+
+@pytest.fixture(autouse=True)
+def network(settings):
+    """No DNS, and the departments' systems on the local receiver (see the module's docstring).
+    Nothing here lets a webhook reach a loopback address: the socket opener is given the
+    checked address, and only the tests turn that one into 127.0.0.1."""
+    settings.WEBHOOK_ALLOWED_HOSTS = [".hb.example", ".cg.example", ".x.example", "198.51.100.0/24"]
+    opened: list[tuple[str, int]] = []
+
+    def resolve(host, port):
+        try:
+            socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+            return [host]
+        except OSError:
+            pass
+        if host not in NAMES:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [NAMES[host]]
+
+    real_open = webhook_egress.webhook_socket_open
+
+    def socket_open(address, port, timeout):
+        opened.append((address, port))
+        return real_open("127.0.0.1" if address == RECEIVER_ADDRESS else address, port, timeout)
+
+    # A patcher of its own: the tests' monkeypatch.undo() leaves the network as it is.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook_egress, "webhook_resolve", resolve)
+        patch.setattr(webhook_egress, "webhook_socket_open", socket_open)
+        yield opened
 
 
 @pytest.fixture
@@ -141,7 +193,7 @@ def receiver():
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}/hooks/shaoxiang"
+    state.url = f"http://receiver.hb.example:{server.server_port}/hooks/shaoxiang"
     yield state
     server.shutdown()
     server.server_close()
@@ -304,7 +356,13 @@ def test_a_delivery_failing_twice_succeeds_on_the_third_try_driven_by_the_sweep(
     assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DELIVERED, 3, None)
     assert delivery.delivered_at is not None
     log = list(delivery.attempt_log.order_by("at").values_list("status_code", "error"))
-    assert log == [(500, "HTTP 500: boom"), (500, "HTTP 500: boom"), (200, "")]
+    assert log == [(500, "HTTP 500"), (500, "HTTP 500"), (200, "")]
+    # what the receiver answered is kept for the administrator only
+    assert list(delivery.attempt_log.order_by("at").values_list("detail", flat=True)) == [
+        "boom",
+        "boom",
+        "",
+    ]
 
     # every try was the same signed request, verified by the receiver
     assert [r["verified"] for r in receiver.received] == [True, True, True]
@@ -385,7 +443,7 @@ def test_a_refused_connection_is_a_failed_try_without_status(world, clock, eager
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     port = server.server_port
     server.server_close()
-    endpoint_of(world["environment"], f"http://127.0.0.1:{port}/")
+    endpoint_of(world["environment"], f"http://hb.example:{port}/")
     (delivery_id,) = webhook_emit(
         event=WebhookEvent.CALLED, department_ids=[world["environment"].pk], payload={}
     )
@@ -393,9 +451,10 @@ def test_a_refused_connection_is_a_failed_try_without_status(world, clock, eager
     assert webhook_deliver(delivery_id) is False
 
     attempt = WebhookAttempt.objects.get(delivery_id=delivery_id)
-    assert attempt.status_code is None
-    assert attempt.error.startswith("URLError: ")
-    assert WebhookDelivery.objects.get(pk=delivery_id).attempts == 1
+    assert (attempt.status_code, attempt.error) == (None, "could not connect")
+    assert "ConnectionRefusedError" in attempt.detail
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert (delivery.state, delivery.attempts) == (PENDING, 1)  # tried again later
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(world, receiver, clock):
@@ -405,7 +464,7 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(world, receiver, clo
     assert webhook_deliver(delivery.pk) is False
 
     assert len(receiver.received) == 1
-    assert list(delivery.attempt_log.values_list("status_code", flat=True)) == [302]
+    assert list(delivery.attempt_log.values_list("status_code", "error")) == [(302, "HTTP 302")]
 
 
 def test_only_hosts_of_webhook_allowed_hosts_are_registered_or_sent_to(
@@ -413,7 +472,7 @@ def test_only_hosts_of_webhook_allowed_hosts_are_registered_or_sent_to(
 ):
     """Whoever registers an endpoint makes the worker POST there: WEBHOOK_ALLOWED_HOSTS names
     the departments' systems, at registration and again at each delivery."""
-    _endpoint, delivery = emitted(world, receiver)  # registered while any host was allowed
+    _endpoint, delivery = emitted(world, receiver)  # registered while its host was allowed
     settings.WEBHOOK_ALLOWED_HOSTS = [".hb.gov.cn", "10.1.2.3"]
 
     with pytest.raises(ValidationError):
@@ -426,7 +485,12 @@ def test_only_hosts_of_webhook_allowed_hosts_are_registered_or_sent_to(
     assert webhook_deliver(delivery.pk) is False  # its host is no longer allowed
     assert receiver.received == []
     attempt = delivery.attempt_log.get()
-    assert attempt.status_code is None and "WEBHOOK_ALLOWED_HOSTS" in attempt.error
+    assert (attempt.status_code, attempt.error) == (
+        None,
+        "refused: address not allowed (WEBHOOK_ALLOWED_HOSTS)",
+    )
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.next_attempt_at) == (FAILED, None)  # not tried again
 
 
 def test_a_claimed_delivery_is_sent_by_one_worker_only(world, receiver, clock, monkeypatch):
@@ -562,11 +626,11 @@ def test_a_pending_delivery_of_a_deactivated_endpoint_fails_without_a_try(world,
 
 def test_emitting_writes_one_delivery_per_subscribed_active_endpoint_with_one_insert(world):
     hb, cg = world["environment"], world["city"]
-    wanted = endpoint_of(hb, "http://127.0.0.1:9/a")
-    everything = endpoint_of(hb, "http://127.0.0.1:9/b", events=[])
-    endpoint_of(hb, "http://127.0.0.1:9/c", events=[WebhookEvent.CASE_CLOSED])
-    endpoint_of(hb, "http://127.0.0.1:9/d", active=False)
-    endpoint_of(cg, "http://127.0.0.1:9/e")
+    wanted = endpoint_of(hb, "http://hb.example:9/a")
+    everything = endpoint_of(hb, "http://hb.example:9/b", events=[])
+    endpoint_of(hb, "http://hb.example:9/c", events=[WebhookEvent.CASE_CLOSED])
+    endpoint_of(hb, "http://hb.example:9/d", active=False)
+    endpoint_of(cg, "http://hb.example:9/e")
 
     with CaptureQueriesContext(connection) as queries:
         ids = webhook_emit(event=WebhookEvent.CALLED, department_ids=[hb.pk], payload={"x": 1})
@@ -587,8 +651,8 @@ def test_emitting_writes_one_delivery_per_subscribed_active_endpoint_with_one_in
 
 
 def test_a_whistle_tells_the_called_department_without_the_reporters_data(world):
-    endpoint = endpoint_of(world["environment"], "http://127.0.0.1:9/")
-    endpoint_of(world["city"], "http://127.0.0.1:9/city")
+    endpoint = endpoint_of(world["environment"], "http://hb.example:9/")
+    endpoint_of(world["city"], "http://hb.example:9/city")
 
     case = whistled(world, reporter_name="张三", reporter_phone="13812345678")
 
@@ -614,7 +678,7 @@ def test_a_whistle_tells_the_called_department_without_the_reporters_data(world)
 
 
 def test_supervisions_of_a_call_tell_its_department_supervised_then_escalated(world, clock):
-    endpoint_of(world["environment"], "http://127.0.0.1:9/", events=["supervised", "escalated"])
+    endpoint_of(world["environment"], "http://hb.example:9/", events=["supervised", "escalated"])
     first_case, second_case = whistled(world), whistled(world, description="另一家油烟")
     calls = {c.case_id: c for c in DepartmentCall.objects.all()}
 
@@ -654,7 +718,7 @@ def test_supervisions_of_a_call_tell_its_department_supervised_then_escalated(wo
 
 
 def test_closing_a_case_tells_every_called_department_once(world):
-    endpoint_of(world["environment"], "http://127.0.0.1:9/", events=["case_closed"])
+    endpoint_of(world["environment"], "http://hb.example:9/", events=["case_closed"])
     case = whistled(world)
     call = DepartmentCall.objects.get(case=case)
     actor = world["command"]
@@ -685,8 +749,8 @@ def departments(world):
     cg_user = UserFactory(username="cg_liaison", roles=[Role.DEPARTMENT_LIAISON])
     access_grant(user=hb_user, container=hb)
     access_grant(user=cg_user, container=cg)
-    hb_endpoint = endpoint_of(hb, "http://127.0.0.1:9/hb")
-    cg_endpoint = endpoint_of(cg, "http://127.0.0.1:9/cg")
+    hb_endpoint = endpoint_of(hb, "http://hb.example:9/hb")
+    cg_endpoint = endpoint_of(cg, "http://hb.example:9/cg")
     webhook_emit(event=WebhookEvent.CALLED, department_ids=[hb.pk, cg.pk], payload={})
     WebhookDelivery.objects.update(state=FAILED, next_attempt_at=None)
     return {
@@ -732,7 +796,7 @@ def test_a_department_lists_only_its_own_endpoints_without_secrets(departments):
         {
             "id": departments["hb_endpoint"].pk,
             "department": "HB",
-            "url": "http://127.0.0.1:9/hb",
+            "url": "http://hb.example:9/hb",
             "events": [],
             "active": True,
             "created_at": answer.json()["results"][0]["created_at"],
@@ -752,7 +816,7 @@ def test_a_department_registers_an_endpoint_and_sees_the_secret_once(departments
 
     answer = client.post(
         "/api/v1/webhook-endpoints/",
-        {"url": "https://hb.example.gov.cn/hook", "events": ["called", "case_closed"]},
+        {"url": "https://api.hb.example/hook", "events": ["called", "case_closed"]},
         format="json",
     )
 
@@ -762,9 +826,10 @@ def test_a_department_registers_an_endpoint_and_sees_the_secret_once(departments
     assert (body["department"], body["events"], body["secret"]) == (
         "HB",
         ["called", "case_closed"],
-        endpoint.secret,
+        webhook_secret(endpoint),
     )
-    assert len(endpoint.secret) == 43
+    assert len(body["secret"]) == 43
+    assert endpoint.secret_encrypted != body["secret"]
     assert "secret" not in client.get(f"/api/v1/webhook-endpoints/{endpoint.pk}/").json()
 
 
@@ -793,7 +858,7 @@ def test_registration_refuses_another_department_a_bad_url_and_unknown_events(de
 @api_urls
 def test_a_department_removes_only_its_own_endpoints(departments):
     client = api(departments["hb"])
-    unused = endpoint_of(departments["hb_endpoint"].department, "http://127.0.0.1:9/unused")
+    unused = endpoint_of(departments["hb_endpoint"].department, "http://hb.example:9/unused")
 
     assert (
         client.delete(f"/api/v1/webhook-endpoints/{departments['cg_endpoint'].pk}/").status_code
@@ -875,8 +940,8 @@ def test_the_admin_generates_and_shows_a_blank_secret_and_redelivers(departments
     )
 
     endpoint = WebhookEndpoint.objects.get(url="https://hb.example/new")
-    assert (len(endpoint.secret), endpoint.events) == (43, ["called"])
-    assert endpoint.secret in answer.content.decode()
+    assert (len(webhook_secret(endpoint)), endpoint.events) == (43, ["called"])
+    assert webhook_secret(endpoint) in answer.content.decode()  # in the message, this once
 
     delivery = departments["hb_delivery"]
     answer = client.post(
