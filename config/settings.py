@@ -310,8 +310,9 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 10, minimum=1)
 # Due deliveries claimed and enqueued per batch of a sweep.
 WEBHOOK_SWEEP_BATCH = env_int("WEBHOOK_SWEEP_BATCH", 200, minimum=1)
-# The hosts departments' webhook endpoints may be on, as ALLOWED_HOSTS is written ("*" any host,
-# ".gov.cn" the domain and its subdomains, or exact names and addresses): whoever may register
+# The hosts departments' webhook endpoints may be on, as ALLOWED_HOSTS is written ("*" any public
+# host, ".gov.cn" the domain and its subdomains, "*.gov.cn" subdomains only, exact names, or IP
+# networks in CIDR form; enforcement.webhook_egress checks them): whoever may register
 # an endpoint makes the worker POST there. Empty by default: no webhook endpoint until the
 # administrator names the departments' hosts. Loopback, link-local and the platform's own hosts
 # are refused even when listed; a private network only when listed explicitly as CIDR
