@@ -10,19 +10,54 @@ export PORT
 export DEBUG ?= true
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test pytest lint test-browser test-api-schema clean
+.PHONY: run test pytest lint test-browser test-api-schema lock clean
 
 # Two instances started at once on a fresh clone would both install into .venv: the lock (where
 # util-linux's flock exists) makes the second wait, then find nothing left to do.
 INSTALL := $(if $(shell command -v flock),flock .venv.lock,) sh -c
 
-$(VENV)/.installed-run: pyproject.toml
-	$(INSTALL) '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -e .'
+# What is installed: the exact versions of the lock files, each file checked against its hashes
+# (--require-hashes), so that a release replaced on the index, or a package that was never asked
+# for, stops the install. LOCK is what `make run` and the Dockerfile need; LOCK_DEV that and the
+# dev extras (tests, lint). `make lock` writes both from pyproject.toml.
+LOCK := requirements/lock.txt
+LOCK_DEV := requirements/lock-dev.txt
+# The project itself then goes in without dependencies and without build isolation: its build
+# backend (setuptools, [build-system]) is in the lock too, so nothing is fetched unpinned. pip
+# check fails if pyproject.toml asks for what the lock lacks (a lock not regenerated).
+LOCKED_INSTALL = { [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); } \
+  && $(BIN)/pip install --quiet --require-hashes -r $(1) \
+  && $(BIN)/pip install --quiet --no-deps --no-build-isolation -e . \
+  && $(BIN)/pip check >/dev/null
+
+$(VENV)/.installed-run: $(LOCK) pyproject.toml
+	$(INSTALL) '$(call LOCKED_INSTALL,$(LOCK))'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml
-	$(INSTALL) '[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -e ".[dev]"'
+$(VENV)/.installed-dev: $(LOCK_DEV) pyproject.toml
+	$(INSTALL) '$(call LOCKED_INSTALL,$(LOCK_DEV))'
 	touch $@
+
+## lock: rewrite the lock files from pyproject.toml (after changing a dependency there), with the
+## hash of every file on PyPI, for Python 3.11 on x86-64 Linux (this machine's and CI's Python;
+## the Dockerfile's python:3.11 resolves the same). A version already locked stays while
+## pyproject.toml allows it; `make lock UPGRADE=1` takes the newest allowed of everything. LOCK is
+## resolved first and LOCK_DEV within it, so that a test tool never holds back what production
+## runs. uv (`uv pip compile`) runs from a throw-away venv: it is no dependency of the project.
+## It asks PyPI alone whatever pip is configured with, so the hashes are PyPI's.
+UV_VERSION ?= 0.13.9
+LOCK_PYTHON_VERSION ?= 3.11.7
+LOCK_PLATFORM ?= x86_64-unknown-linux-gnu
+UV_COMPILE = $$uv/bin/uv pip compile --quiet pyproject.toml - --generate-hashes \
+  --python-version $(LOCK_PYTHON_VERSION) --python-platform $(LOCK_PLATFORM) \
+  --default-index https://pypi.org/simple --custom-compile-command 'make lock' \
+  $(if $(UPGRADE),--upgrade)
+BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
+lock:
+	set -eo pipefail; uv=$$(mktemp -d); trap 'rm -rf "$$uv"' EXIT; \
+	$(PYTHON) -m venv "$$uv"; "$$uv/bin/pip" install --quiet "uv==$(UV_VERSION)"; \
+	$(BUILD_REQUIRES) | $(UV_COMPILE) -o $(LOCK); \
+	$(BUILD_REQUIRES) | $(UV_COMPILE) --extra dev -c $(LOCK) -o $(LOCK_DEV)
 
 # What `make run` rebuilds only when its sources changed (a second start skips both): the
 # compiled catalogues, and the collected static files (ours, and the installed apps').
