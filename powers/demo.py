@@ -11,8 +11,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
+from core.choices import Role
 from grids.models import Region
 from powers.choices import DepartmentKind, PowerScope, UsageKind
 from powers.constants import DEFAULT_CATEGORIES
@@ -143,6 +145,22 @@ def _usage(street: Region, prefix: str, rng: random.Random, report) -> None:
     report.count("power usage facts", len(facts))
 
 
+# The rights of the roles on adjustments, as migrations 0004 and 0007 grant them: a flushed
+# database (the browser tests' live server) keeps the groups' names but not their rights.
+ROLE_PERMISSIONS = {
+    Role.COMMAND_CENTRE: ["add_adjustmentrequest", "view_adjustmentrequest"],
+    Role.STREET_LEADER: ["add_adjustmentrequest", "decide_adjustment", "view_adjustmentrequest"],
+    Role.DISTRICT_ADMIN: ["add_adjustmentrequest", "decide_adjustment", "view_adjustmentrequest"],
+}
+
+
+def _role_permissions_ensure() -> None:
+    for role, codenames in ROLE_PERMISSIONS.items():
+        Group.objects.get_or_create(name=role)[0].permissions.add(
+            *Permission.objects.filter(content_type__app_label="powers", codename__in=codenames)
+        )
+
+
 def adjustment_demo_seed(report) -> None:
     """Honghua asks to take two environmental items and return three zombie items: its command
     centre proposed, its leader approved the street's step, the district is deciding. Run by the
@@ -153,6 +171,7 @@ def adjustment_demo_seed(report) -> None:
     street = Region.objects.filter(code="320104010").first()
     if street is None or AdjustmentRequest.objects.exists():
         return
+    _role_permissions_ensure()
     today = timezone.localdate()
     usage = power_usage_report(street=street, start=today - timedelta(days=365), end=today)
     adds = [demand.item for demand in usage.unmet if demand.item.category.code == "HB"][:2]
