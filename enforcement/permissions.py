@@ -387,15 +387,25 @@ def supervision_respond_allowed(user, supervision) -> bool:
 
 @cached(cache=TTLCache(maxsize=1_000, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
 def street_command_centre(street_id: int) -> tuple:
-    """The active command-centre users granted the street (``view_region_cases`` on it, held
-    themselves or through a group): who hears of each new case there. Kept per process for
+    """The active command-centre users granted the street or the district above it
+    (``view_region_cases``, held themselves or through a group: who sees its cases by
+    ``case_visibility``): who hears of each new case there. Kept per process for
     REFERENCE_MAX_AGE seconds (every intake asks); shared: read them, never change them."""
-    street = Region(pk=street_id)
-    return tuple(
-        get_users_with_perms(
-            street, only_with_perms_in=[REGION_PERMISSION.split(".", 1)[1]], with_group_users=True
+    regions = [street_id]
+    district_id = Region.objects.filter(pk=street_id).values_list("parent_id", flat=True).first()
+    if district_id is not None:
+        regions.append(district_id)
+    codename = REGION_PERMISSION.split(".", 1)[1]
+    holders: set[int] = set()
+    for region_id in regions:
+        holders.update(
+            get_users_with_perms(
+                Region(pk=region_id), only_with_perms_in=[codename], with_group_users=True
+            ).values_list("pk", flat=True)
         )
-        .filter(is_active=True, groups__name=Role.COMMAND_CENTRE)
+    return tuple(
+        get_user_model()
+        .objects.filter(pk__in=holders, is_active=True, groups__name=Role.COMMAND_CENTRE)
         .order_by("pk")
         .distinct()
     )

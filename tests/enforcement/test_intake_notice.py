@@ -65,6 +65,23 @@ def test_the_command_centre_of_the_street_hears_of_a_new_case(
     ] == ["fzm_command"]
 
 
+def test_the_districts_command_centre_hears_of_new_cases_in_every_street(demo):
+    from enforcement.permissions import street_command_centre
+    from grids.models import Region
+    from tests.factories.users import region_holder
+
+    district = Region.objects.get(code="320104")
+    region_holder("qh_command", "command_centre", district)  # 区指挥中心
+    street_command_centre.cache_clear()
+    try:
+        for street_code, own in (("320104010", "hh_command"), ("320104003", "fzm_command")):
+            case = file(street_code)
+            heard = Notification.objects.filter(kind="case_reported", reference=case.number)
+            assert sorted(n.recipient.username for n in heard) == sorted([own, "qh_command"])
+    finally:
+        street_command_centre.cache_clear()
+
+
 def test_a_work_order_sent_again_is_announced_once(demo):
     first = file("320104010", external_id="12345-0001")
     again = file("320104010", external_id="12345-0001")
