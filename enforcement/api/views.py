@@ -124,11 +124,9 @@ class WorkflowAPIMixin(IdempotentPostMixin):
         return super().handle_exception(exc)
 
     def action_require(self, name: str, case) -> None:
-        """403 unless the caller may take ``name`` on ``case`` (enforcement.permissions)."""
-        try:
-            action_check(self.request.user, name, case)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from None
+        """403 unless the caller may take ``name`` on ``case`` (enforcement.permissions; its
+        PermissionDenied becomes the 403 in ``handle_exception``)."""
+        action_check(self.request.user, name, case)
 
     def input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
