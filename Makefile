@@ -10,7 +10,7 @@ export PORT
 export DEBUG ?= true
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test pytest lint test-browser test-api-schema lock clean
+.PHONY: run test pytest lint test-browser test-api-schema vendor-check lock clean
 
 # Two instances started at once on a fresh clone would both install into .venv: the lock (where
 # util-linux's flock exists) makes the second wait, then find nothing left to do.
@@ -109,6 +109,12 @@ test-browser: $(VENV)/.installed-dev
 ## database (needs PostgreSQL on 127.0.0.1:5432, user postgres); no 5xx, responses as documented.
 test-api-schema: $(VENV)/.installed-dev
 	.ci/schemathesis
+
+## vendor-check: the files under static/vendor/ against static/vendor/MANIFEST.md, each npm
+## tarball downloaded again and checked against the registry's integrity hash (needs the npm
+## registry; the test suite checks the same files offline).
+vendor-check: $(VENV)/.installed-run
+	$(BIN)/python manage.py vendor_check
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -132,9 +132,20 @@ def calendar_report(today: date | None = None) -> dict:
     }
 
 
+def role_names(user) -> set[str]:
+    """The names of the groups ``user`` is in (a role is a group named by its Role value), read
+    once per user object: every permission check of a request asks it. Empty for anonymous."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_shaoxiang_roles", None)
+    if cached is None:
+        cached = user._shaoxiang_roles = set(user.groups.values_list("name", flat=True))
+    return cached
+
+
 def user_roles(*, user) -> list[Role]:
     """The roles (groups named after a Role) the user holds, in Role's order."""
-    names = set(user.groups.values_list("name", flat=True))
+    names = role_names(user)
     return [role for role in Role if role.value in names]
 
 

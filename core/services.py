@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.choices import Component, Role
-from core.models import CalendarAlert, Heartbeat
+from core.models import CalendarAlert, Heartbeat, Notification
 
 User = get_user_model()
 
@@ -126,3 +126,20 @@ def calendar_alert_send(today=None) -> int:
     except IntegrityError:
         return 0  # another sender wrote the year's alert first
     return len(sent)
+
+
+def notification_read(*, user, pk: int) -> Notification:
+    """Mark one of ``user``'s notifications read (idempotent: a read one keeps its first read
+    time). Raises Notification.DoesNotExist for another user's message."""
+    notification = Notification.objects.get(pk=pk, recipient=user)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_read_all(*, user) -> int:
+    """Mark every unread notification of ``user`` read; returns how many were unread."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

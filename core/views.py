@@ -3,12 +3,20 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.db.models import F
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from core.selectors import HealthReport, health_report, user_roles
+from core.choices import Role
+from core.models import Notification
+from core.navigation import reference_url, start_page
+from core.selectors import HealthReport, health_report, notifications_unread, user_roles
+from core.services import notification_read, notifications_read_all
+
+# How many notifications the top bar's list shows (the newest; the rest are a page away).
+NOTIFICATIONS_SHOWN = 20
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +29,51 @@ HEALTH_FIXED_REASONS = frozenset({"database unavailable"})
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"roles": user_roles(user=request.user)})
+    """The start page of the user's role (the command centre's desk, the liaison's inbox, the
+    leader's dashboard: core.navigation); the card with the roles for the others."""
+    url = start_page(request.user)
+    if url is not None:
+        return redirect(url)
+    roles = user_roles(user=request.user)
+    field_role = any(role in (Role.OFFICER, Role.GRID_WORKER) for role in roles)
+    return render(request, "core/home.html", {"roles": roles, "field_role": field_role})
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The user's notifications, unread first, newest first: the top bar's list (an htmx
+    fragment) or, asked directly, a page."""
+    notifications = list(
+        Notification.objects.filter(recipient=request.user).order_by(
+            F("read_at").asc(nulls_first=True), "-created_at", "-pk"
+        )[:NOTIFICATIONS_SHOWN]
+    )
+    for notification in notifications:
+        notification.url = reference_url(notification.reference) if notification.reference else None
+    context = {"notifications": notifications, "unread": notifications_unread(user=request.user)}
+    if request.htmx:
+        return render(request, "core/notifications.html#list", context)
+    return render(request, "core/notifications.html", context)
+
+
+@login_required
+@require_POST
+def notification_open(request, pk: int):
+    """Mark the notification read and go to what it is about (or back to the list)."""
+    try:
+        notification = notification_read(user=request.user, pk=pk)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    url = reference_url(notification.reference) if notification.reference else None
+    return redirect(url or "core:notifications")
+
+
+@login_required
+@require_POST
+def notifications_all_read(request):
+    notifications_read_all(user=request.user)
+    return redirect("core:notifications")
 
 
 def health_public(report: HealthReport) -> dict:

@@ -22,3 +22,34 @@ class EnforcementConfig(AppConfig):
         from enforcement.deadlines import deadlines_follow_calendar
 
         calendar_changed_subscribe(deadlines_follow_calendar)
+
+        # The top bar and the start pages (core.navigation): the desk is the command
+        # centre's first page, the dashboard the leader's, the inbox the liaison's.
+        from django.urls import reverse
+        from django.utils.translation import gettext_lazy as _
+
+        from core.choices import Role
+        from core.navigation import NavItem, nav_register, reference_resolver_register
+
+        street = frozenset({Role.COMMAND_CENTRE, Role.STREET_LEADER, Role.DISTRICT_ADMIN})
+        liaison = frozenset({Role.DEPARTMENT_LIAISON})
+        nav_register(
+            NavItem(
+                "enforcement:desk", _("Desk"), street, start_for=frozenset({Role.COMMAND_CENTRE})
+            )
+        )
+        nav_register(
+            NavItem(
+                "enforcement:dashboard",
+                _("Dashboard"),
+                street,
+                start_for=frozenset({Role.STREET_LEADER}),
+            )
+        )
+        nav_register(NavItem("enforcement:inbox", _("Calls inbox"), liaison, start_for=liaison))
+
+        def case_url(reference: str) -> str | None:
+            # Case numbers are the only references enforcement's notifications carry.
+            return reverse("enforcement:case", args=[reference]) if reference else None
+
+        reference_resolver_register(case_url)

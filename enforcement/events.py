@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -212,22 +213,27 @@ def history_verify(*, cases=None) -> BrokenEvent | None:
     """The first event whose chain is broken, case by case in number order; None when intact."""
     cases = (cases if cases is not None else Case.objects.all()).order_by("number")
     for case in cases.iterator():
-        previous_hash, expected_sequence = GENESIS, 1
-        for event in CaseEvent.objects.filter(case=case).order_by("sequence").iterator():
-            if event.sequence != expected_sequence:
-                return BrokenEvent(
-                    case.number,
-                    event.sequence,
-                    event.pk,
-                    f"sequence {expected_sequence} is missing",
-                )
-            if event.previous_hash != previous_hash:
-                return BrokenEvent(
-                    case.number, event.sequence, event.pk, "does not follow the previous event"
-                )
-            if event.hash != _digest(previous_hash, _canonical(number=case.number, event=event)):
-                return BrokenEvent(
-                    case.number, event.sequence, event.pk, "content does not match its hash"
-                )
-            previous_hash, expected_sequence = event.hash, expected_sequence + 1
+        events = CaseEvent.objects.filter(case=case).order_by("sequence").iterator()
+        broken = case_history_check(number=case.number, events=events)
+        if broken is not None:
+            return broken
+    return None
+
+
+def case_history_check(*, number: str, events: Iterable[CaseEvent]) -> BrokenEvent | None:
+    """The first broken link of one case's chain, its ``events`` given in sequence order (the
+    case page checks the events it shows, without reading them twice); None when intact."""
+    previous_hash, expected_sequence = GENESIS, 1
+    for event in events:
+        if event.sequence != expected_sequence:
+            return BrokenEvent(
+                number, event.sequence, event.pk, f"sequence {expected_sequence} is missing"
+            )
+        if event.previous_hash != previous_hash:
+            return BrokenEvent(
+                number, event.sequence, event.pk, "does not follow the previous event"
+            )
+        if event.hash != _digest(previous_hash, _canonical(number=number, event=event)):
+            return BrokenEvent(number, event.sequence, event.pk, "content does not match its hash")
+        previous_hash, expected_sequence = event.hash, expected_sequence + 1
     return None

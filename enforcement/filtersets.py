@@ -24,6 +24,9 @@ LIVE_TIMER_STATES = (TimerState.PENDING, TimerState.WARNED)
 class CaseFilterSet(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     street = django_filters.CharFilter(field_name="street__code", label=_("street code"))
+    community = django_filters.CharFilter(
+        field_name="cell__community__code", label=_("community code")
+    )
     cell = django_filters.CharFilter(field_name="cell__code", label=_("grid cell code"))
     matter_type = django_filters.CharFilter(
         field_name="matter_type__code", label=_("matter type code")

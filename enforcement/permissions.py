@@ -35,8 +35,10 @@ from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from core.choices import Role
 from core.constants import REFERENCE_MAX_AGE
+from core.selectors import role_names
 from enforcement.choices import CaseSource, EventKind
 from enforcement.models import Case, DepartmentCall, Team
+from grids.choices import RegionLevel
 from grids.models import GridCell, Region
 from grids.permissions import (
     CELL_PERMISSION,
@@ -191,13 +193,7 @@ PEOPLE_SOURCES = (CaseSource.GRID_REPORT, CaseSource.PATROL, CaseSource.RESIDENT
 
 
 def roles_of(user) -> set[str]:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    cached = getattr(user, "_shaoxiang_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._shaoxiang_roles = cached
-    return cached
+    return role_names(user)
 
 
 def integration_source(user) -> str:
@@ -591,3 +587,20 @@ def phone_visible(user) -> bool:
     return bool(
         user and getattr(user, "is_authenticated", False) and user.has_perm(PHONE_PERMISSION)
     )
+
+
+def desk_check(user) -> None:
+    """The desk and the dashboard are the street's: the command centre, the street leader and
+    the district administrator (their cases are those of their streets or district). Raises
+    PermissionDenied."""
+    if user.is_superuser or roles_of(user) & _STREET:
+        return
+    raise PermissionDenied(_("The desk is the command centre's and the street leaders'."))
+
+
+def desk_streets(user) -> QuerySet[Region]:
+    """The streets whose cases ``user`` works on the desk: granted themselves, or under a
+    granted district; every street for a superuser."""
+    streets = Region.objects.filter(level=RegionLevel.STREET).order_by("code")
+    scope = scope_of(user)
+    return streets if scope.everything else streets.filter(pk__in=scope.streets)

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from cachetools import TTLCache, cached
 from django.conf import settings
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from core.constants import REFERENCE_MAX_AGE
 from core.sql import cursor_prepared
-from enforcement.choices import CaseStatus
-from enforcement.models import Case, DepartmentCall, MatterType, Supervision
+from enforcement.choices import CaseStatus, SupervisionState, TimerState
+from enforcement.models import Case, DepartmentCall, MatterType, Supervision, Timer
 from enforcement.permissions import calls_visible, cases_visible
 from grids.crs import distance_m
 from grids.geometry import METRES_PER_DEGREE
@@ -125,3 +125,77 @@ def supervision_list(*, user) -> QuerySet[Supervision]:
     return Supervision.objects.filter(case__in=cases_visible(user).values("pk")).select_related(
         "case", "call__department", "addressee", "addressee_team"
     )
+
+
+# --- the command centre's desk and the case page ---
+
+# The desk's queues (指挥中心工作台): which statuses each shows. A whistled case is dispatched
+# to departments, so it waits in "in hand" with the others sent out.
+DESK_QUEUES: dict[str, tuple[str, ...]] = {
+    "reported": (CaseStatus.REPORTED,),
+    "accepted": (CaseStatus.ACCEPTED, CaseStatus.REOPENED),
+    "in_hand": (CaseStatus.DISPATCHED, CaseStatus.ON_SCENE, CaseStatus.SUSPENDED),
+    "resolved": (CaseStatus.RESOLVED,),
+}
+LIVE_TIMER_STATES = (TimerState.PENDING, TimerState.WARNED)
+
+
+def cases_with_clock(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    """Each case with its most urgent running clock: ``clock_due``, ``clock_warn`` and
+    ``clock_stage`` of its live timer due first (None when no clock runs). Three correlated
+    reads per row on enforcement_timer_live: for a page of rows, not for counting."""
+    live = Timer.objects.filter(case=OuterRef("pk"), state__in=LIVE_TIMER_STATES).order_by(
+        "due_at", "pk"
+    )
+    return queryset.annotate(
+        clock_due=Subquery(live.values("due_at")[:1]),
+        clock_warn=Subquery(live.values("warn_at")[:1]),
+        clock_stage=Subquery(live.values("stage")[:1]),
+    )
+
+
+def case_queue_counts(queryset: QuerySet[Case]) -> dict[str, int]:
+    """How many of ``queryset`` (the cases a user sees, filtered) wait in each desk queue, in one
+    query over the open statuses (enforcement_case_street_status)."""
+    open_statuses = [status for statuses in DESK_QUEUES.values() for status in statuses]
+    counts = queryset.filter(status__in=open_statuses).aggregate(
+        **{
+            name: Count("pk", filter=Q(status__in=statuses))
+            for name, statuses in DESK_QUEUES.items()
+        }
+    )
+    return {name: counts[name] or 0 for name in DESK_QUEUES}
+
+
+def case_search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The desk's search box: a case number (or its beginning) or part of the address."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(Q(number__istartswith=text) | Q(address__icontains=text))
+
+
+def case_page_get(*, user, number: str) -> Case:
+    """The case page's case: visible to ``user`` (Http404 otherwise), with its cell, community,
+    street, team and officer, its likely duplicate's number when visible, and its clock."""
+    return get_object_or_404(
+        cases_with_clock(case_list(user=user)).select_related(
+            "cell__community", "merged_into", "reported_by"
+        ),
+        number=number,
+    )
+
+
+def supervisions_open(*, user) -> QuerySet[Supervision]:
+    """Open supervisions (待回复) of the cases ``user`` sees, the highest level and oldest first."""
+    return (
+        supervision_list(user=user)
+        .filter(state=SupervisionState.OPEN)
+        .order_by("-level", "opened_at", "pk")
+    )
+
+
+def supervision_level_counts(supervisions: QuerySet[Supervision]) -> list[tuple[int, int]]:
+    """(level, how many) of ``supervisions``, lowest level first (enforcement_supervision_open)."""
+    rows = supervisions.order_by().values("level").annotate(n=Count("pk")).order_by("level")
+    return [(row["level"], row["n"]) for row in rows]

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +26,8 @@ from enforcement.permissions import suspension_approver_check, verify_check
 from enforcement.timers import timers_on_call, timers_on_transition
 from enforcement.webhooks import webhooks_on_transition, webhooks_on_whistle
 from powers.choices import UsageKind
-from powers.selectors import street_holds_power
+from powers.models import CatalogueVersion, Department, PowerItem
+from powers.selectors import catalogue_in_force, street_holds_power
 from powers.services import power_usage_record
 
 S = CaseStatus
@@ -455,6 +456,29 @@ def _calls_settle(case: Case, actor) -> None:
 # --- routing and the whistle ----------------------------------------------------------------------
 
 
+class RouteKind(TextChoices):
+    """What routing by power does with a case (case_route_propose)."""
+
+    TEAM = "team", gettext_lazy("dispatch to the street's team")
+    WHISTLE = "whistle", gettext_lazy("whistle the owning departments")
+
+
+@dataclass(frozen=True)
+class RouteProposal:
+    """What ``case_route`` would do with a case on a day, and why: dispatch to ``team`` when the
+    street holds some of the matter type's power ``items`` (``held``), else whistle the
+    ``departments`` owning them. ``catalogue_version``: the street's list in force that day
+    (None when it has none), which ``reason`` names with the items' codes."""
+
+    kind: str
+    held: tuple[PowerItem, ...]
+    items: tuple[PowerItem, ...]
+    team: Team | None
+    departments: tuple[Department, ...]
+    catalogue_version: CatalogueVersion | None
+    reason: str
+
+
 def team_for_cell(case: Case) -> Team | None:
     """The team of the street whose areas include the case's cell's area; the street's first
     team when none names it."""
@@ -465,35 +489,104 @@ def team_for_cell(case: Case) -> Team | None:
     )
 
 
+def _route_items(case: Case) -> tuple[PowerItem, ...]:
+    """The matter type's power items by code; InvalidInput when it names none."""
+    items = tuple(case.matter_type.power_items.select_related("department").order_by("code"))
+    if not items:
+        raise InvalidInput(_("This matter type names no power item: dispatch the case by hand."))
+    return items
+
+
+def _route_proposal(case: Case, *, on: date, items: tuple[PowerItem, ...]) -> RouteProposal:
+    version = catalogue_in_force(street=case.street, on=on)
+    held = tuple(item for item in items if street_holds_power(case.street, item, on=on))
+    named = {"date": on, "version": version.number if version is not None else None}
+    if held:
+        team = team_for_cell(case)
+        if team is None:
+            raise InvalidInput(_("The street has no enforcement team."))
+        # A held item means a list in force: the version is never None here.
+        reason = _("The street holds %(codes)s on %(date)s (catalogue version %(version)s).") % {
+            **named,
+            "codes": ", ".join(item.code for item in held),
+        }
+        return RouteProposal(
+            kind=RouteKind.TEAM,
+            held=held,
+            items=items,
+            team=team,
+            departments=(),
+            catalogue_version=version,
+            reason=reason,
+        )
+    if version is not None:
+        reason = _(
+            "The street holds none of %(codes)s on %(date)s (catalogue version %(version)s): "
+            "whistle the owning department."
+        )
+    else:
+        reason = _(
+            "The street has no power list in force on %(date)s, so holds none of %(codes)s: "
+            "whistle the owning department."
+        )
+    departments = {item.department_id: item.department for item in items}
+    return RouteProposal(
+        kind=RouteKind.WHISTLE,
+        held=(),
+        items=items,
+        team=None,
+        departments=tuple(sorted(departments.values(), key=lambda d: d.code)),
+        catalogue_version=version,
+        reason=reason % {**named, "codes": ", ".join(item.code for item in items)},
+    )
+
+
+def case_route_propose(*, case: Case, on: date | None = None) -> RouteProposal:
+    """What routing ``case`` by power on ``on`` (default today) would do, and why (DESIGN.md):
+    the street's team when the street holds one of the matter type's power items, else a
+    whistle to the departments owning them. A pure read: locks nothing, records nothing, asks
+    no status (``case_route`` does, and decides again under the case's lock). Raises
+    InvalidInput when the matter type names no power item, or the street holds one and has no
+    enforcement team."""
+    return _route_proposal(case, on=on or timezone.localdate(), items=_route_items(case))
+
+
 def case_route(
-    *, case: Case, actor, on: date | None = None, expected_version: int | None = None
+    *,
+    case: Case,
+    actor,
+    on: date | None = None,
+    expected_version: int | None = None,
+    proposal_kind: str | None = None,
 ) -> Case:
     """Route an accepted case by power (DESIGN.md): when the street holds one of the matter's
     power items on ``on`` (default today), dispatch to the team of the cell's area; otherwise
-    whistle the departments owning those items. The decision and its reason are recorded, and
-    the powers usage assessment gets its fact (used, or unmet demand). Raises WorkflowError."""
+    whistle the departments owning those items. The decision and its reason (with the
+    catalogue version in force) are recorded, and the powers usage assessment gets its fact
+    (used, or unmet demand). ``proposal_kind``: the kind of the proposal (case_route_propose)
+    the caller confirms; when the power list changed since and routing would now go another
+    way, nothing is done (InvalidInput). Raises WorkflowError."""
     on = on or timezone.localdate()
-    items = list(case.matter_type.power_items.select_related("department").order_by("code"))
-    if not items:
-        raise InvalidInput(_("This matter type names no power item: dispatch the case by hand."))
-    held = [item for item in items if street_holds_power(case.street, item, on=on)]
-    if held:
-        reason = _("The street holds %(codes)s on %(date)s.") % {
-            "codes": ", ".join(i.code for i in held),
-            "date": on,
-        }
-    else:
-        reason = _(
-            "The street holds none of %(codes)s on %(date)s: whistle the owning department."
-        ) % {
-            "codes": ", ".join(i.code for i in items),
-            "date": on,
-        }
+    if proposal_kind is not None and proposal_kind not in RouteKind.values:
+        raise InvalidInput(_("Unknown route kind %(value)r.") % {"value": proposal_kind})
+    items = _route_items(case)
     with transaction.atomic():
         # The decision first, in the case's chain; the dispatch that follows is its own event.
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status not in TRANSITIONS[EventKind.DISPATCH].sources:
             raise TransitionNotAllowed(EventKind.DISPATCH, locked.status)
+        if expected_version is not None and locked.version != expected_version:
+            raise CaseConflict(locked)  # a stale read first: its proposal is stale too
+        proposal = _route_proposal(locked, on=on, items=items)
+        if proposal_kind is not None and proposal.kind != proposal_kind:
+            raise InvalidInput(
+                _(
+                    "The power list changed since the proposal was shown: it now proposes to "
+                    "%(now)s, not to %(shown)s. Look at the new proposal and confirm again."
+                )
+                % {"now": RouteKind(proposal.kind).label, "shown": RouteKind(proposal_kind).label}
+            )
+        version = proposal.catalogue_version
         case_event_record(
             case=locked,
             kind=EventKind.ROUTE,
@@ -501,34 +594,32 @@ def case_route(
             from_status=locked.status,
             to_status=locked.status,
             data={
-                "held": [i.code for i in held],
-                "items": [i.code for i in items],
-                "reason": reason,
+                "held": [i.code for i in proposal.held],
+                "items": [i.code for i in proposal.items],
+                "reason": proposal.reason,
+                "catalogue_version": version.number if version is not None else None,
             },
         )
-        if held:
-            team = team_for_cell(locked)
-            if team is None:
-                raise InvalidInput(_("The street has no enforcement team."))
+        if proposal.kind == RouteKind.TEAM:
             case = case_dispatch(
                 case=locked,
                 actor=actor,
                 target=DispatchTarget.TEAM,
-                team=team,
+                team=proposal.team,
                 expected_version=expected_version,
             )
             power_usage_record(
                 street=case.street,
-                item=held[0],
+                item=proposal.held[0],
                 kind=UsageKind.USED,
                 occurred_on=on,
                 reference=case.number,
             )
         else:
             case = case_whistle(
-                case=locked, actor=actor, items=items, expected_version=expected_version
+                case=locked, actor=actor, items=proposal.items, expected_version=expected_version
             )
-            for item in items:
+            for item in proposal.items:
                 power_usage_record(
                     street=case.street,
                     item=item,

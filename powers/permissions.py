@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core.choices import Role
+from core.selectors import role_names
 from grids.choices import RegionLevel
 from grids.models import GridCell, Region
 from grids.permissions import REGION_PERMISSION, cells_granted, objects_granted, streets_granted
@@ -85,10 +86,7 @@ PROPOSE_PERMISSION = "powers.add_adjustmentrequest"
 
 
 def _has_role(user, role: str) -> bool:
-    roles = getattr(user, "_shaoxiang_roles", None)
-    if roles is None:
-        roles = user._shaoxiang_roles = set(user.groups.values_list("name", flat=True))
-    return role in roles
+    return role in role_names(user)
 
 
 def adjustment_streets(user) -> QuerySet[Region]:

@@ -17,6 +17,7 @@ from enforcement.models import (
 )
 from enforcement.permissions import cases_visible
 from enforcement.selectors import matter_type_by_code
+from enforcement.workflow import RouteKind
 from grids.choices import RegionLevel
 from grids.models import Region
 
@@ -239,6 +240,52 @@ class PhoneSerializer(serializers.Serializer):
     reporter_phone = serializers.CharField()
 
 
+class RouteTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class RouteDepartmentSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class RouteProposalSerializer(serializers.Serializer):
+    """What routing the case by power would do today (enforcement.workflow.RouteProposal): the
+    street's team, or a whistle to the departments owning the matter type's power items. A
+    ``route`` sent with ``expect`` set to this ``kind`` is refused if the power list changed."""
+
+    # Not a ChoiceField: the schema's enum of these values is route's ``expect`` (one choice set,
+    # one name; another field named kind would collide with the events' and evidence's kinds).
+    kind = serializers.CharField(
+        read_only=True, help_text=_("team (the street's team) or whistle (the departments)")
+    )
+    held = serializers.SerializerMethodField(
+        help_text=_("codes of the power items the street holds (routing to its team)")
+    )
+    items = serializers.SerializerMethodField(
+        help_text=_("codes of all the power items of the case's matter type")
+    )
+    team = RouteTeamSerializer(read_only=True, allow_null=True)
+    departments = RouteDepartmentSerializer(
+        many=True, read_only=True, help_text=_("the departments a whistle would call")
+    )
+    catalogue_version = serializers.IntegerField(
+        source="catalogue_version.number",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text=_("number of the street's power list in force, or null when it has none"),
+    )
+    reason = serializers.CharField(read_only=True)
+
+    def get_held(self, proposal) -> list[str]:
+        return [item.code for item in proposal.held]
+
+    def get_items(self, proposal) -> list[str]:
+        return [item.code for item in proposal.items]
+
+
 # --- input ---
 
 LAT = {"min_value": -90.0, "max_value": 90.0}
@@ -321,6 +368,25 @@ class TransferInputSerializer(serializers.Serializer):
 class SuspendInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     approved_by = serializers.CharField(max_length=150, help_text=_("username of the approver"))
+
+
+class RouteInputSerializer(serializers.Serializer):
+    """Route by power; ``expect``: the ``kind`` of the route proposal shown, so that a
+    confirmation is refused (400) when the power list changed since."""
+
+    expect = serializers.ChoiceField(
+        choices=RouteKind.choices,
+        required=False,
+        help_text=_("the kind of the proposal being confirmed"),
+    )
+
+
+class MergeInputSerializer(serializers.Serializer):
+    into = serializers.CharField(
+        max_length=Case._meta.get_field("number").max_length,
+        help_text=_("number of the case the duplicate is merged into"),
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class WhistleInputSerializer(serializers.Serializer):

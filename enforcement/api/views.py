@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -132,6 +133,15 @@ class WorkflowAPIMixin(IdempotentPostMixin):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+def _case_by_number(user, number: str, field: str):
+    """The case ``number`` if ``user`` may see it; else a 400 on ``field`` that says the same
+    of a case out of sight as of one that does not exist."""
+    try:
+        return case_get(user=user, number=number)
+    except Http404:
+        raise ValidationError({field: [_("No such case.")]}) from None
 
 
 def _user_by_username(username: str, field: str):
@@ -433,6 +443,55 @@ class CaseViewSet(
             )
 
         return self._transition("whistle", s.WhistleInputSerializer, run)
+
+    # --- routing by power and merging ---
+
+    @extend_schema(responses=s.RouteProposalSerializer)
+    @action(detail=True, methods=["get"], url_path="route-proposal", filter_backends=[])
+    def route_proposal(self, request, number=None):
+        """What routing the case by power would do today, and why: for the command centre to
+        look at before it confirms with ``route`` (``expect`` set to the proposal's ``kind``).
+        The ETag is the case's, for the ``If-Match`` of that confirmation."""
+        case = self.get_object()
+        self.action_require("dispatch", case)
+        proposal = workflow.case_route_propose(case=case)
+        response = Response(s.RouteProposalSerializer(proposal).data)
+        response["ETag"] = etag_for(case.version)
+        return response
+
+    @_case_schema(s.RouteInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def route(self, request, number=None):
+        """Route by power: dispatch to the street's team when the street holds one of the
+        matter type's power items, else whistle the owning departments. The right to dispatch
+        is asked."""
+        return self._transition(
+            "dispatch",
+            s.RouteInputSerializer,
+            lambda case, data, v: workflow.case_route(
+                case=case,
+                actor=request.user,
+                expected_version=v,
+                proposal_kind=data.get("expect"),
+            ),
+        )
+
+    @_case_schema(s.MergeInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def merge(self, request, number=None):
+        """Merge this duplicate report into the case ``into`` (one the caller sees, of the same
+        street, still open); this case ends as merged."""
+
+        def run(case, data, version):
+            return workflow.case_merge(
+                case=case,
+                into=_case_by_number(request.user, data["into"], "into"),
+                actor=request.user,
+                reason=data.get("reason", ""),
+                expected_version=version,
+            )
+
+        return self._transition("merge", s.MergeInputSerializer, run)
 
 
 class CallViewSet(WorkflowAPIMixin, viewsets.ReadOnlyModelViewSet):

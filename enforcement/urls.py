@@ -1,0 +1,23 @@
+from django.urls import path
+
+from enforcement.views import case, dashboard, desk, inbox
+
+app_name = "enforcement"
+
+urlpatterns = [
+    path("desk/", desk.desk, name="desk"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/counters/", dashboard.dashboard_counters, name="dashboard-counters"),
+    path("dashboard/map.json", dashboard.dashboard_map, name="dashboard-map"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/<str:action>/", inbox.inbox_call_action, name="inbox-call-action"),
+    path("cases/<str:number>/", case.case_detail, name="case"),
+    path("cases/<str:number>/act/<str:action>/", case.case_action, name="case-action"),
+    path("cases/<str:number>/reveal-phone/", case.case_phone_reveal, name="case-phone-reveal"),
+    path("cases/<str:number>/evidence/<int:pk>/", case.evidence_file, name="case-evidence"),
+    path(
+        "cases/<str:number>/supervisions/<int:pk>/answer/",
+        case.supervision_answer_view,
+        name="supervision-answer",
+    ),
+]
