@@ -32,6 +32,13 @@ def matter_type_by_code(code: str) -> MatterType:
     return MatterType.objects.get(code=code)
 
 
+@cached(cache=TTLCache(maxsize=1, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
+def matter_types_all() -> list[MatterType]:
+    """Every matter type by code, kept per process for REFERENCE_MAX_AGE seconds (every desk
+    page's filter lists them). Shared: read them, never change them."""
+    return list(MatterType.objects.order_by("code"))
+
+
 def likely_duplicate_find(
     *, matter_type: MatterType, lat: float, lng: float, at: datetime
 ) -> Case | None:

@@ -117,7 +117,7 @@ def _isolated_process_state():
 
     from core.calendar import calendar_cache_clear
     from enforcement.permissions import street_command_centre
-    from enforcement.selectors import matter_type_by_code
+    from enforcement.selectors import matter_type_by_code, matter_types_all
     from enforcement.timers import stage_policies
     from grids.locate import cell_index_reset
     from grids.selectors import cell_with_street
@@ -125,7 +125,13 @@ def _isolated_process_state():
     def forget():
         cell_index_reset()
         calendar_cache_clear()
-        for kept in (matter_type_by_code, stage_policies, cell_with_street, street_command_centre):
+        for kept in (
+            matter_type_by_code,
+            matter_types_all,
+            stage_policies,
+            cell_with_street,
+            street_command_centre,
+        ):
             kept.cache_clear()
 
     translation.activate(settings.LANGUAGE_CODE)

@@ -1,28 +1,88 @@
-"""The command centre's dashboard (指挥中心看板). Being built."""
+"""The command centre's dashboard (指挥中心看板), the street leader's start page, for a desk screen
+and a wall screen: one street's map of grid cells coloured by open and overdue cases, and its
+counters (open cases by queue, overdue, supervisions by level, whistles waiting for a
+department, today's intake by source), refreshed by htmx every few seconds. Reads are in
+enforcement.dashboard; each view parses the street, calls one read and renders."""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from enforcement.choices import CaseStatus
+from enforcement.dashboard import (
+    dashboard_counters_read,
+    dashboard_map_read,
+    dashboard_street_get,
+    dashboard_street_pick,
+    dashboard_streets,
+)
 from enforcement.permissions import desk_check
+
+TEMPLATE = "enforcement/dashboard.html"
+# The desk's queues, as the desk names them (the same messages, so one translation).
+QUEUE_LABELS = {
+    "reported": _("To accept"),
+    "accepted": _("To dispatch"),
+    "in_hand": _("In hand"),
+    "resolved": _("To verify"),
+}
+# Panels of other apps shown under the counters, each loaded from its own URL (htmx, on load).
+# Empty for now: the assessment app's KPIs will be registered here.
+EXTRA_PANELS: list[str] = []
+
+
+def _counters_context(counters) -> dict:
+    return {
+        "counters": counters,
+        "street": counters.street,
+        "queues": [
+            (name, QUEUE_LABELS[name], counters.queues[name]) for name in QUEUE_LABELS
+        ],
+    }
 
 
 @login_required
 @require_GET
 def dashboard(request):
+    """The page; ``?street=<code>`` picks one of the user's streets (the first by default; an
+    unknown or not granted street is a 404)."""
     desk_check(request.user)
-    return HttpResponse("")
+    streets = dashboard_streets(user=request.user)
+    context = {"streets": streets, "street": None, "extra_panels": EXTRA_PANELS}
+    if streets or request.GET.get("street"):
+        street = dashboard_street_pick(streets, request.GET.get("street", ""))
+        counters = dashboard_counters_read(user=request.user, street=street)
+        context.update(_counters_context(counters))
+    return render(request, TEMPLATE, context)
 
 
 @login_required
 @require_GET
+@never_cache
 def dashboard_counters(request):
+    """The counters panel alone, for htmx to swap in every few seconds."""
     desk_check(request.user)
-    return HttpResponse("")
+    street = dashboard_street_get(user=request.user, code=request.GET.get("street", ""))
+    counters = dashboard_counters_read(user=request.user, street=street)
+    return render(request, TEMPLATE + "#counters", _counters_context(counters))
 
 
 @login_required
 @require_GET
+@never_cache
 def dashboard_map(request):
+    """The street's cells with their open and overdue cases, and the open cases as points
+    (enforcement.dashboard.dashboard_map_read), as GeoJSON."""
     desk_check(request.user)
-    return HttpResponse("{}", content_type="application/json")
+    street = dashboard_street_get(user=request.user, code=request.GET.get("street", ""))
+    data = dashboard_map_read(user=request.user, street=street)
+    # What the map's tooltips call each status, in the user's language.
+    data["status_labels"] = {value: str(label) for value, label in CaseStatus.choices}
+    response = JsonResponse(data)
+    response["Content-Type"] = "application/geo+json"
+    return response

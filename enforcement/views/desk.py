@@ -6,6 +6,7 @@ Excel or CSV."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,17 +17,18 @@ from core.pagination import BadCursor, keyset_page
 from enforcement.choices import CaseSource, Severity
 from enforcement.exports import case_export
 from enforcement.filtersets import CaseFilterSet
-from enforcement.models import MatterType
 from enforcement.permissions import desk_check, desk_streets
 from enforcement.selectors import (
     DESK_QUEUES,
     case_list,
     case_queue_counts,
     case_search,
+    matter_types_all,
     cases_with_clock,
     supervision_level_counts,
     supervisions_open,
 )
+from grids.choices import RegionLevel
 from grids.models import Region
 
 PAGE_SIZE = 50
@@ -47,13 +49,16 @@ def _queue_labels() -> dict[str, str]:
 
 
 def _filter_choices(user) -> dict:
-    streets = list(desk_streets(user))
+    streets = desk_streets(user)
+    regions = list(
+        Region.objects.filter(Q(pk__in=streets.values("pk")) | Q(parent__in=streets.values("pk")))
+        .order_by("code")
+        .only("code", "name", "level")
+    )
     return {
-        "streets": streets,
-        "communities": list(
-            Region.objects.filter(parent__in=streets).order_by("code").only("code", "name")
-        ),
-        "matter_types": list(MatterType.objects.order_by("code").only("code", "name")),
+        "streets": [r for r in regions if r.level == RegionLevel.STREET],
+        "communities": [r for r in regions if r.level == RegionLevel.COMMUNITY],
+        "matter_types": matter_types_all(),
         "sources": CaseSource.choices,
         "severities": Severity.choices,
     }
