@@ -39,11 +39,13 @@ CALL_ACTIONS: dict[str, str] = {
     "complete": EventKind.CALL_COMPLETE,
     "return": EventKind.CALL_RETURN,
 }
-# The reporter's fields, never read for the inbox (not even into memory).
-_REPORTER_FIELDS = (
+# Never read for the inbox: the reporter (not even into memory), and the cell's polygon (the
+# inbox names the cell, it does not draw it).
+_UNREAD_FIELDS = (
     "case__reporter_name",
     "case__reporter_phone_encrypted",
     "case__reporter_phone_masked",
+    "case__cell__geometry",
 )
 
 
@@ -99,7 +101,7 @@ def inbox_calls(*, user, done: bool) -> QuerySet[DepartmentCall]:
     calls = _own(call_list(user=user), user).filter(
         status__in=DONE_STATUSES if done else OPEN_STATUSES
     )
-    calls = calls.select_related("case__matter_type", "case__cell").defer(*_REPORTER_FIELDS)
+    calls = calls.select_related("case__matter_type", "case__cell").defer(*_UNREAD_FIELDS)
     if done:
         return calls.order_by("-called_at", "-pk")
     return calls_with_clock(calls).order_by(
@@ -143,7 +145,7 @@ def inbox_call_get(*, user, pk: int) -> DepartmentCall:
     case the user sees is a 403, one they may not see a 404)."""
     calls = calls_with_clock(
         call_list(user=user).select_related("case__matter_type", "case__cell")
-    ).defer(*_REPORTER_FIELDS)
+    ).defer(*_UNREAD_FIELDS)
     return call_public_facts(get_object_or_404(calls, pk=pk))
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from enforcement import workflow
@@ -71,10 +71,13 @@ def _forms_attach(user, call, bound: CallActionForm | None = None, bound_action:
     """Set ``call.forms``: a fresh form for each action its status allows, or ``bound`` (a
     refused one, with its errors and what was typed) for ``bound_action``."""
     call.forms = {
-        name: bound if name == bound_action and bound is not None else CALL_ACTION_FORMS[name](call=call)
+        name: bound
+        if name == bound_action and bound is not None
+        else CALL_ACTION_FORMS[name](call=call)
         for name in call_actions_available(user, call)
     }
-    call.clock_label = CLOCK_LABELS.get(call.clock_stage, "") if call.clock_stage else ""
+    stage = getattr(call, "clock_stage", None)  # a finished call is read without its clock
+    call.clock_label = CLOCK_LABELS.get(stage, "") if stage else ""
     return call
 
 
@@ -83,8 +86,8 @@ def _page_context(
 ) -> dict:
     """The inbox page of tab ``state``, page ``number``: the counts, the departments and the
     calls with their forms, in a fixed number of queries whatever the calls. ``focus``, a call
-    refused ``action`` (its bound ``form`` when the input was wrong), is shown first when the
-    page does not hold it."""
+    refused ``action`` (its bound ``form`` when the input was wrong), is shown first, wherever
+    it would stand, or even when finished meanwhile."""
     user = request.user
     page = inbox_page(user=user, done=state == "done", number=number)
     rows = page.rows
@@ -102,8 +105,8 @@ def _page_context(
         "page": page,
         "rows": rows,
         "tabs": [
-            ("open", _("Open"), counts["open"]),
-            ("done", _("Finished"), counts["done"]),
+            ("open", pgettext("calls inbox tab", "To answer"), counts["open"]),
+            ("done", pgettext("calls inbox tab", "Finished"), counts["done"]),
         ],
         "departments": inbox_departments(user=user),
         "show_department": _departments_shown(user),
@@ -185,11 +188,12 @@ def _row_context(request, call) -> dict:
 def _refused(request, call, *, status: int, form=None, action: str = "", conflict: str = ""):
     """The inbox with the refused call first, its form bound with the errors or the conflict
     told above it; for htmx, the call's row alone."""
-    call.conflict = conflict
     if request.htmx:
+        call.conflict = conflict  # the page tells it above the list; a row alone, in itself
         _forms_attach(request.user, call, form, action)
-        return render(request, "enforcement/inbox.html#row", _row_context(request, call), status=status)
-    inbox_check(request.user)
+        return render(
+            request, "enforcement/inbox.html#row", _row_context(request, call), status=status
+        )
     context = _page_context(request, state="open", number=1, focus=call, form=form, action=action)
     context.update(conflict=conflict, refused_case=call.case.number, refused_input=form is not None)
     return render(request, "enforcement/inbox.html", context, status=status)
