@@ -27,7 +27,7 @@ from enforcement.timers import timers_on_call, timers_on_transition
 from enforcement.webhooks import webhooks_on_transition, webhooks_on_whistle
 from powers.choices import UsageKind
 from powers.models import CatalogueVersion, Department, PowerItem
-from powers.selectors import catalogue_in_force, street_holds_power
+from powers.selectors import catalogue_in_force, street_powers_held
 from powers.services import power_usage_record
 
 S = CaseStatus
@@ -499,7 +499,8 @@ def _route_items(case: Case) -> tuple[PowerItem, ...]:
 
 def _route_proposal(case: Case, *, on: date, items: tuple[PowerItem, ...]) -> RouteProposal:
     version = catalogue_in_force(street=case.street, on=on)
-    held = tuple(item for item in items if street_holds_power(case.street, item, on=on))
+    held_ids = street_powers_held(case.street, items, on=on, version=version)
+    held = tuple(item for item in items if item.pk in held_ids)
     named = {"date": on, "version": version.number if version is not None else None}
     if held:
         team = team_for_cell(case)

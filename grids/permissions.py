@@ -4,11 +4,15 @@ visibility from these (enforcement.permissions); here they scope the subject dir
 
 from __future__ import annotations
 
+import threading
+
+from cachetools import TTLCache, cached
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
+from core.constants import REFERENCE_MAX_AGE
 from grids.choices import RegionLevel
 from grids.models import GridCell, Region
 
@@ -71,7 +75,14 @@ def streets_of(regions: set[int]) -> set[int]:
     """The streets among ``regions`` and every street of a district among them."""
     if not regions:
         return set()
-    return set(
+    return set(_streets_of(frozenset(regions)))
+
+
+@cached(cache=TTLCache(maxsize=1_000, ttl=REFERENCE_MAX_AGE), lock=threading.Lock())
+def _streets_of(regions: frozenset[int]) -> frozenset[int]:
+    # Kept per process for REFERENCE_MAX_AGE seconds: every request of a signed-in user asks
+    # it, and the tree of districts and streets changes with an administrative reform.
+    return frozenset(
         Region.objects.filter(
             Q(pk__in=regions) | Q(parent__in=regions), level=RegionLevel.STREET
         ).values_list("pk", flat=True)

@@ -43,6 +43,25 @@ def street_holds_power(street: Region, item: PowerItem, *, on: date) -> bool:
     )
 
 
+def street_powers_held(
+    street: Region, items, *, on: date, version: CatalogueVersion | None
+) -> set[int]:
+    """The ids of ``items`` that ``street`` may exercise on ``on`` under ``version``, its list in
+    force that day (catalogue_in_force): street_holds_power for several items in one query."""
+    if version is None:
+        return set()
+    live = [
+        item.pk
+        for item in items
+        if not (item.status == PowerStatus.REPEALED and item.repealed_on and item.repealed_on <= on)
+    ]
+    return set(
+        CatalogueEntry.objects.filter(version=version, item_id__in=live).values_list(
+            "item_id", flat=True
+        )
+    )
+
+
 def street_powers(*, street: Region, on: date) -> QuerySet[PowerItem]:
     """Every item the street holds on ``on``."""
     version = catalogue_in_force(street=street, on=on)

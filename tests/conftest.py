@@ -120,6 +120,7 @@ def _isolated_process_state():
     from enforcement.selectors import matter_type_by_code, matter_types_all
     from enforcement.timers import stage_policies
     from grids.locate import cell_index_reset
+    from grids.permissions import _streets_of
     from grids.selectors import cell_with_street
 
     def forget():
@@ -131,6 +132,7 @@ def _isolated_process_state():
             stage_policies,
             cell_with_street,
             street_command_centre,
+            _streets_of,
         ):
             kept.cache_clear()
 
