@@ -2,7 +2,7 @@
 
 Every read starts from the cases the user may see (``case_list``, the same rule as the desk
 and the API) narrowed to the chosen street, and counts with a fixed number of aggregate
-queries, whatever the number of cases: the counters six, the map four (plus the user's
+queries, whatever the number of cases: the counters six, the map five (plus the user's
 scope, read once per request by enforcement.permissions)."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def dashboard_counters_read(*, user, street: Region) -> DashboardCounters:
     by_source = dict(
         cases.filter(created_at__gte=midnight)
         .order_by()
-        .values_list("source")
+        .values("source")
         .annotate(n=Count("pk"))
         .values_list("source", "n")
     )
@@ -163,8 +163,10 @@ def dashboard_map_read(*, user, street: Region) -> dict:
     """The map of ``street``: a GeoJSON FeatureCollection (RFC 7946) of its comprehensive cells
     (where cases land), each with ``code``, ``name``, ``open`` (open cases in it) and
     ``overdue`` (its overdue cases, as the desk's filter counts them); and, as foreign
-    members, ``street`` and ``cases``: the newest MAP_CASES_LIMIT open cases as
-    ``[lng, lat, number, status]``, ``cases_truncated`` when there are more. Four queries."""
+    members, ``street``, ``areas`` (its first-level cells, 片区: code, name, geometry, drawn as
+    outlines so that cells of the same name in two communities tell apart) and ``cases``: the
+    newest MAP_CASES_LIMIT open cases as ``[lng, lat, number, status]``, ``cases_truncated``
+    when there are more. Five queries."""
     cases = _street_cases(user=user, street=street)
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     open_per_cell = dict(_per_cell(open_cases))
@@ -185,6 +187,11 @@ def dashboard_map_read(*, user, street: Region) -> dict:
                 "geometry": geometry,
             }
         )
+    areas = (
+        GridCell.objects.filter(community__parent=street, level=GridLevel.FIRST_LEVEL)
+        .order_by("code")
+        .values("code", "name", "geometry")
+    )
     points = list(
         open_cases.order_by("-created_at", "-pk").values_list("lng", "lat", "number", "status")[
             : MAP_CASES_LIMIT + 1
@@ -194,6 +201,7 @@ def dashboard_map_read(*, user, street: Region) -> dict:
         "type": "FeatureCollection",
         "features": features,
         "street": {"code": street.code, "name": street.name},
+        "areas": list(areas),
         "cases": [list(point) for point in points[:MAP_CASES_LIMIT]],
         "cases_truncated": len(points) > MAP_CASES_LIMIT,
     }

@@ -44,6 +44,7 @@ BENCHES = {
     "api_intake": True,
     "platform_soak": False,  # SQLite and the embedded broker, as `make run`
     "deadlines_recount": True,
+    "web_pages": True,
 }
 # What the suite's environment may hold for its own settings (DATABASE_URL, a test SECRET_KEY,
 # DJANGO_SETTINGS_MODULE …): a bench sets what it needs itself, as on a developer's shell, so
@@ -278,6 +279,34 @@ def test_api_intake_smoke_answers_every_intake_and_imports_every_row(services, s
     imported = re.search(r"imported ([\d,]+) of ([\d,]+) past cases", line)
     assert imported, line
     assert number(imported.group(1)) == number(imported.group(2)) > 0
+    assert_scratch_gone(line)
+
+
+def test_web_pages_smoke_answers_every_page_at_both_sizes(services, smoke_runs):
+    # given the documented command; when it runs with --smoke
+    line = smoke_line(smoke_runs.lines("web_pages"))
+
+    # then every page answered at both sizes, the generated cases came with their events,
+    # timers, calls and supervisions, each case page showed an intact chain, the dashboard's
+    # first load was counted, and its scratch database and VAR_DIR are gone
+    found = re.search(
+        r"smoke ok: ([\d,]+) pages at ([\d,]+) and ([\d,]+) cases, ([\d,]+) requests, all 200; "
+        r"([\d,]+) cases with as many intake events, ([\d,]+) live timers, ([\d,]+) department "
+        r"calls, ([\d,]+) open supervisions; every case page showed an intact chain; the "
+        r"dashboard's first load counted ([\d,]+) files",
+        line,
+    )
+    assert found, line
+    pages, small, large, requests, cases, timers, calls, supervisions, files = (
+        number(group) for group in found.groups()
+    )
+    assert pages == 7
+    assert 0 < small < large == cases
+    assert requests > 2 * pages
+    assert timers > 0
+    assert calls > 0
+    assert supervisions > 0
+    assert files >= 3
     assert_scratch_gone(line)
 
 

@@ -40,9 +40,7 @@ def _counters_context(counters) -> dict:
     return {
         "counters": counters,
         "street": counters.street,
-        "queues": [
-            (name, QUEUE_LABELS[name], counters.queues[name]) for name in QUEUE_LABELS
-        ],
+        "queues": [(name, QUEUE_LABELS[name], counters.queues[name]) for name in QUEUE_LABELS],
     }
 
 
