@@ -150,7 +150,7 @@ def test_the_dashboard_draws_the_street_and_follows_new_cases(
     box = page.locator("#grid-map").bounding_box()
     x, y = pixel_of(page, cells[0])
     page.mouse.move(box["x"] + x, box["y"] + y)
-    page.screenshot(path=str(tmp_path / "dashboard.png"))  # noqa: S108 -- where a person looks at it
+    page.screenshot(path=str(tmp_path / "dashboard.png"))
     assert page.evaluate("window.__cspViolations") == []
     assert watch.csp == [] and watch.errors == [] and script_errors == []
     assert axe_serious(page) == []
