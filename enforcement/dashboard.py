@@ -1,7 +1,7 @@
 """Reads of the command centre's dashboard (指挥中心看板): one street's counters and its map.
 
-Every read starts from the cases the user may see (``case_list``, the same rule as the desk
-and the API) narrowed to the chosen street, and counts with a fixed number of aggregate
+Every read starts from the cases of the user's desk (``desk_case_list``, the desk's own rule)
+narrowed to the chosen street, and counts with a fixed number of aggregate
 queries, whatever the number of cases: the counters six, the map five (plus the user's
 scope, read once per request by enforcement.permissions)."""
 
@@ -22,8 +22,8 @@ from enforcement.selectors import (
     DESK_QUEUES,
     LIVE_TIMER_STATES,
     call_list,
-    case_list,
     case_queue_counts,
+    desk_case_list,
     supervision_level_counts,
     supervisions_open,
 )
@@ -66,7 +66,7 @@ def dashboard_street_pick(streets: list[Region], code: str = "") -> Region:
 
 
 def _street_cases(*, user, street: Region) -> QuerySet[Case]:
-    return case_list(user=user).filter(street=street)
+    return desk_case_list(user=user).filter(street=street)
 
 
 def _overdue(queryset: QuerySet[Case]) -> QuerySet[Case]:

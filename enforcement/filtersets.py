@@ -3,7 +3,7 @@ Applied after the permission filter (enforcement.permissions); unknown parameter
 (core.filtersets.StrictFilterSet)."""
 
 import django_filters
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +19,15 @@ from enforcement.choices import (
 from enforcement.models import Case, DepartmentCall, Supervision, Timer
 
 LIVE_TIMER_STATES = (TimerState.PENDING, TimerState.WARNED)
+# The statuses of a case still being worked (the desk's queues): only such a case is overdue.
+OPEN_STATUSES = (
+    CaseStatus.REPORTED,
+    CaseStatus.ACCEPTED,
+    CaseStatus.REOPENED,
+    CaseStatus.DISPATCHED,
+    CaseStatus.ON_SCENE,
+    CaseStatus.RESOLVED,
+)
 
 
 class CaseFilterSet(StrictFilterSet):
@@ -61,11 +70,16 @@ class CaseFilterSet(StrictFilterSet):
         fields: list[str] = []
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Exists(
+        """Overdue (超时): an open case with a running clock past its deadline, or with an open
+        supervision, which the sweeper opens when it fires a late stage's clock (seconds after
+        the deadline) and which closes when the late step is done. A supervision answered but
+        whose step is still undone no longer counts: the addressee has said what happens."""
+        late = Exists(
             Timer.objects.filter(
                 case=OuterRef("pk"), state__in=LIVE_TIMER_STATES, due_at__lt=timezone.now()
             )
-        )
+        ) | Exists(Supervision.objects.filter(case=OuterRef("pk"), state=SupervisionState.OPEN))
+        overdue = Q(late, status__in=OPEN_STATUSES)
         return queryset.filter(overdue if value else ~overdue)
 
     def filter_department(self, queryset, name, value):

@@ -16,7 +16,7 @@ from core.constants import REFERENCE_MAX_AGE
 from core.sql import cursor_prepared
 from enforcement.choices import CaseStatus, SupervisionState, TimerState
 from enforcement.models import Case, DepartmentCall, MatterType, Supervision, Timer
-from enforcement.permissions import calls_visible, cases_visible
+from enforcement.permissions import calls_visible, cases_visible, scope_of
 from grids.crs import distance_m
 from grids.geometry import METRES_PER_DEGREE
 
@@ -172,6 +172,21 @@ def case_queue_counts(queryset: QuerySet[Case]) -> dict[str, int]:
         }
     )
     return {name: counts[name] or 0 for name in DESK_QUEUES}
+
+
+def desk_case_list(*, user) -> QuerySet[Case]:
+    """The cases of the streets ``user`` works on the desk (the street or district granted:
+    enforcement.permissions.scope_of), every case for a superuser; a subset of ``case_list``
+    without its other ways of seeing a case (a cell, a team, a call, one's own report), which
+    are not the desk's work. A filter on the street, so the queues and their counts are read
+    by enforcement_case_street_status."""
+    scope = scope_of(user)
+    cases = (
+        Case.objects.all() if scope.everything else Case.objects.filter(street_id__in=scope.streets)
+    )
+    return cases.select_related("street", "cell", "matter_type", "team", "officer__user").annotate(
+        likely_duplicate_number=duplicate_number_visible(user)
+    )
 
 
 def case_search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:

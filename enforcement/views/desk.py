@@ -20,11 +20,11 @@ from enforcement.filtersets import CaseFilterSet
 from enforcement.permissions import desk_check, desk_streets
 from enforcement.selectors import (
     DESK_QUEUES,
-    case_list,
     case_queue_counts,
     case_search,
-    matter_types_all,
     cases_with_clock,
+    desk_case_list,
+    matter_types_all,
     supervision_level_counts,
     supervisions_open,
 )
@@ -75,7 +75,7 @@ def desk(request):
     queue = desk_params["queue"] or "reported"
     if queue not in QUEUES:
         return HttpResponseBadRequest(_("Unknown queue."))
-    filterset = CaseFilterSet(params, queryset=case_list(user=request.user))
+    filterset = CaseFilterSet(params, queryset=desk_case_list(user=request.user))
     context = {
         "queue": queue,
         "q": desk_params["q"],

@@ -64,7 +64,8 @@ def street_day(demo, clock):
     minutes, SLA defaults):
 
     - Y  cell A, reported Sunday 20:00: its accept clock ran out at 20:30, not swept: overdue
-    - S  cell A, reported 09:00, its accept clock fired at 09:31: a level-1 supervision
+    - S  cell A, reported 09:00, its accept clock fired at 09:31: a level-1 supervision, open:
+      overdue too (the late step is not done)
     - T1 cell B, reported 09:00, accepted 09:05: dispatch clock out at 09:35: overdue
     - R  cell B, reported 09:20 and rejected: not open, but reported today
     - T2 cell B, reported 09:50 (grid report): accept clock runs to 10:20
@@ -188,7 +189,7 @@ def test_the_counters_are_the_cases_counted_by_hand(street_day):
 
     assert counters.queues == {"reported": 3, "accepted": 1, "in_hand": 2, "resolved": 0}
     assert counters.open_total == 6
-    assert counters.overdue == 2  # Y and T1
+    assert counters.overdue == 3  # Y and T1 (clock past due), S (open supervision)
     assert counters.supervision_levels == [(1, 1)]  # S
     assert counters.calls_waiting == 2
     oldest = counters.oldest_call
@@ -221,7 +222,7 @@ def test_the_counters_fragment_shows_the_counts_and_keeps_polling(street_day):
     assert f'hx-get="/dashboard/counters/?street={HH}"' in html
     for counter, n in [
         ("open", 6),
-        ("overdue", 2),
+        ("overdue", 3),
         ("reported", 3),
         ("accepted", 1),
         ("in_hand", 2),
@@ -270,7 +271,7 @@ def test_the_map_has_every_cell_of_the_street_with_its_open_and_overdue_cases(st
         for code, f in features.items()
         if f["properties"]["open"] or f["properties"]["overdue"]
     }
-    assert counts == {a: (2, 1), b: (2, 1), c: (2, 0)}
+    assert counts == {a: (2, 2), b: (2, 1), c: (2, 0)}
     cell_a = features[a]
     assert cell_a["type"] == "Feature"
     assert cell_a["geometry"]["type"] == "Polygon"
@@ -305,7 +306,7 @@ def test_the_page_carries_the_map_and_the_counters(street_day):
     assert 'src="/static/vendor/echarts-6.1.0/echarts.min.js" defer' in html
     assert 'src="/static/enforcement/dashboard.js" defer' in html
     assert 'href="/static/enforcement/dashboard.css"' in html
-    assert 'id="dashboard-counters"' in html and 'data-counter="overdue">2<' in html
+    assert 'id="dashboard-counters"' in html and 'data-counter="overdue">3<' in html
 
 
 def test_other_apps_panels_load_into_the_slot(demo, monkeypatch):

@@ -181,3 +181,36 @@ def test_the_desks_queries_do_not_grow_with_the_cases(world, django_assert_max_n
             workflow.case_accept(case=case, actor=command)
     with django_assert_max_num_queries(10):
         assert client.get(DESK, {"queue": queue}).status_code == 200
+
+
+def test_a_case_stays_overdue_after_the_sweep_until_its_supervision_is_answered(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from enforcement.models import Timer
+    from enforcement.supervisions import supervision_answer
+    from enforcement.timers import timers_fire_due
+
+    b = world["cases"]["B"]  # accepted: its dispatch clock runs
+    client = browser_for(world, "hh_command")
+    overdue = {"queue": "accepted", "overdue": "true"}
+    assert numbers_in(client.get(DESK, overdue)) == set()
+    past = timezone.now() - timedelta(minutes=1)
+    Timer.objects.filter(case=b, state__in=["pending", "warned"]).update(
+        due_at=past, warn_at=past, next_at=past
+    )
+    assert numbers_in(client.get(DESK, overdue)) == {b.number}  # past due, not yet swept
+
+    for _sweep in range(3):
+        timers_fire_due(case=b)
+    supervision = b.supervisions.get(level=1, state="open")
+    swept = client.get(DESK, overdue)
+    supervision_answer(supervision=supervision, actor=world["users"]["hh_command"], response="已派")
+    answered = client.get(DESK, overdue)
+
+    assert not Timer.objects.filter(
+        case=b, stage="dispatch", state__in=["pending", "warned"]
+    ).exists()
+    assert numbers_in(swept) == {b.number}  # fired: its open supervision keeps it overdue
+    assert numbers_in(answered) == set()
