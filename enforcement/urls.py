@@ -12,6 +12,7 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/<str:action>/", inbox.inbox_call_action, name="inbox-call-action"),
     path("cases/<str:number>/", case.case_detail, name="case"),
+    path("cases/<str:number>/actions/", case.case_actions, name="case-actions"),
     path("cases/<str:number>/act/<str:action>/", case.case_action, name="case-action"),
     path("cases/<str:number>/reveal-phone/", case.case_phone_reveal, name="case-phone-reveal"),
     path("cases/<str:number>/evidence/<int:pk>/", case.evidence_file, name="case-evidence"),

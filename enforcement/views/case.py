@@ -39,20 +39,13 @@ def _route_proposal(case):
         return None, str(exc)
 
 
-def case_page_context(request, case, *, forms=None, conflict: str = "") -> dict:
-    """Everything the case page shows, in a fixed number of queries whatever the case holds
-    (a page's query budget): its events, timers, calls, supervisions and evidence, each one
-    query."""
+def case_actions_context(request, case, *, forms=None) -> dict:
+    """The actions panel: the actions the case's status and the user's role allow, each with
+    its form (``forms``: those sent back with their errors), and the route proposal. Loaded by
+    the page after it is drawn (its own request, ``case_actions``): its choices (teams, officers,
+    power items, approvers) and the proposal are a dozen queries a reader of the case does not
+    wait for."""
     user = request.user
-    events = list(case.events.select_related("actor").order_by("sequence"))
-    for event in events:
-        event.from_label = _status_label(event.from_status)
-        event.to_label = _status_label(event.to_status)
-    supervisions = list(supervision_list(user=user).filter(case=case).order_by("-opened_at", "-pk"))
-    for supervision in supervisions:
-        supervision.answerable = supervision.state == "open" and supervision_respond_allowed(
-            user, supervision
-        )
     available = case_actions_available(user, case)
     forms = forms or {}
     action_forms = {
@@ -65,37 +58,73 @@ def case_page_context(request, case, *, forms=None, conflict: str = "") -> dict:
         proposal, proposal_error = _route_proposal(case)
         if proposal is not None:
             action_forms["route"].initial["expect"] = proposal.kind
-    if case.clock_stage:
-        case.clock_stage_label = TimerStage(case.clock_stage).label
     return {
-        "case": case,
+        "actions_loaded": True,
         "actions": [(name, ACTION_LABELS[name], form) for name, form in action_forms.items()],
         "primary_actions": PRIMARY_ACTIONS,
         # A form sent back with its errors stays open.
         "open_actions": tuple(forms),
+        "proposal": proposal,
+        "proposal_error": proposal_error,
+    }
+
+
+def case_page_context(
+    request, case, *, forms=None, conflict: str = "", with_actions: bool = False
+) -> dict:
+    """Everything the case page shows, in a fixed number of queries whatever the case holds
+    (a page's query budget): its events, timers, calls, supervisions and evidence, each one
+    query. The actions panel is drawn inline only ``with_actions`` (a form sent back, a
+    conflict, a browser without JavaScript); otherwise the page loads it after."""
+    user = request.user
+    events = list(case.events.select_related("actor").order_by("sequence"))
+    for event in events:
+        event.from_label = _status_label(event.from_status)
+        event.to_label = _status_label(event.to_status)
+    supervisions = list(supervision_list(user=user).filter(case=case).order_by("-opened_at", "-pk"))
+    for supervision in supervisions:
+        supervision.answerable = supervision.state == "open" and supervision_respond_allowed(
+            user, supervision
+        )
+    if case.clock_stage:
+        case.clock_stage_label = TimerStage(case.clock_stage).label
+    context = {
+        "case": case,
         "events": events,
         "history_broken": case_history_check(number=case.number, events=events),
         "timers": list(case.timers.order_by("started_at", "pk")),
         "calls": list(case.calls.select_related("department", "power_item").order_by("pk")),
         "supervisions": supervisions,
         "evidence": list(case.evidence.order_by("uploaded_at", "pk")),
-        "proposal": proposal,
-        "proposal_error": proposal_error,
         "phone_visible": phone_visible(user),
         "answer_form": SupervisionAnswerForm(),
         "conflict": conflict,
         "deadline_moves": [e for e in events if e.kind == EventKind.DEADLINE_MOVE],
     }
+    if with_actions or forms or conflict:
+        context.update(case_actions_context(request, case, forms=forms))
+    return context
 
 
 @login_required
 @require_GET
 def case_detail(request, number: str):
     case = case_page_get(user=request.user, number=number)
-    context = case_page_context(request, case)
     if request.htmx and request.GET.get("part") == "status":
-        return render(request, "enforcement/case.html#status", context)
+        if case.clock_stage:
+            case.clock_stage_label = TimerStage(case.clock_stage).label
+        return render(request, "enforcement/case.html#status", {"case": case})
+    context = case_page_context(request, case, with_actions=request.GET.get("actions") == "1")
     return render(request, "enforcement/case.html", context)
+
+
+@login_required
+@require_GET
+def case_actions(request, number: str):
+    """The case page's actions panel, as a fragment (the page loads it once drawn)."""
+    case = case_page_get(user=request.user, number=number)
+    context = {"case": case, **case_actions_context(request, case)}
+    return render(request, "enforcement/case.html#actions", context)
 
 
 @login_required
