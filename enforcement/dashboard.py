@@ -216,3 +216,19 @@ def _per_cell(queryset: QuerySet[Case]) -> QuerySet:
         .annotate(n=Count("pk"))
         .values_list("cell_id", "n")
     )
+
+
+# Panels of the apps to the right of enforcement (assessment's KPIs), shown under the counters:
+# URL names of views answering an HTML fragment for ``?street=<code>``. Enforcement may not
+# import those apps (DESIGN.md: dependencies point one way); they register here in ready().
+_PANELS: list[str] = []
+
+
+def dashboard_panel_register(url_name: str) -> None:
+    """Add a panel to the dashboard, once (``ready()`` may run twice in tests)."""
+    if url_name not in _PANELS:
+        _PANELS.append(url_name)
+
+
+def dashboard_panels() -> list[str]:
+    return list(_PANELS)

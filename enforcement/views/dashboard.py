@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -17,6 +19,7 @@ from enforcement.choices import CaseStatus
 from enforcement.dashboard import (
     dashboard_counters_read,
     dashboard_map_read,
+    dashboard_panels,
     dashboard_street_get,
     dashboard_street_pick,
     dashboard_streets,
@@ -31,9 +34,6 @@ QUEUE_LABELS = {
     "in_hand": _("In hand"),
     "resolved": _("To verify"),
 }
-# Panels of other apps shown under the counters, each loaded from its own URL (htmx, on load).
-# Empty for now: the assessment app's KPIs will be registered here.
-EXTRA_PANELS: list[str] = []
 
 
 def _counters_context(counters) -> dict:
@@ -51,11 +51,14 @@ def dashboard(request):
     unknown or not granted street is a 404)."""
     desk_check(request.user)
     streets = dashboard_streets(user=request.user)
-    context = {"streets": streets, "street": None, "extra_panels": EXTRA_PANELS}
+    context = {"streets": streets, "street": None, "extra_panels": []}
     if streets or request.GET.get("street"):
         street = dashboard_street_pick(streets, request.GET.get("street", ""))
         counters = dashboard_counters_read(user=request.user, street=street)
         context.update(_counters_context(counters))
+        context["extra_panels"] = [
+            f"{reverse(name)}?{urlencode({'street': street.code})}" for name in dashboard_panels()
+        ]
     return render(request, TEMPLATE, context)
 
 

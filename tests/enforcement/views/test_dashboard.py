@@ -309,14 +309,6 @@ def test_the_page_carries_the_map_and_the_counters(street_day):
     assert 'id="dashboard-counters"' in html and 'data-counter="overdue">3<' in html
 
 
-def test_other_apps_panels_load_into_the_slot(demo, monkeypatch):
-    monkeypatch.setattr("enforcement.views.dashboard.EXTRA_PANELS", ["/assessment/panel/"])
-
-    html = client_as("hh_leader").get(PAGE).content.decode()
-
-    assert 'hx-get="/assessment/panel/" hx-trigger="load"' in html
-
-
 def test_the_page_is_under_a_strict_csp(demo):
     response = client_as("hh_leader").get(PAGE)
 
@@ -354,3 +346,15 @@ def test_the_queries_do_not_grow_with_the_cases(demo, clock, django_assert_max_n
         response = client.get(url)
 
     assert response.status_code == 200
+
+
+def test_a_panel_registered_by_a_later_app_is_loaded_with_the_street(street_day, monkeypatch):
+    from enforcement import dashboard
+
+    monkeypatch.setattr(dashboard, "_PANELS", [])
+    dashboard.dashboard_panel_register("enforcement:dashboard-counters")  # any fragment URL
+    dashboard.dashboard_panel_register("enforcement:dashboard-counters")
+
+    html = client_as("hh_leader").get("/dashboard/").content.decode()
+
+    assert html.count(f'hx-get="/dashboard/counters/?street={HH}" hx-trigger="load"') == 1
