@@ -167,6 +167,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT compilation: the pages' statements run in milliseconds, and PostgreSQL's cost
+    # estimate over a million cases sent the dashboard's overdue count to the JIT, which spent
+    # 126 of its 151 ms compiling (docs/PERFORMANCE.md, bench/web_pages.py). A long report may
+    # still SET LOCAL jit = on.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        DATABASES["default"]["OPTIONS"].get("options", "") + " -c jit=off"
+    ).strip()
 # Persistent connections: without them PostgreSQL serves about a fifth of the requests (NOTES.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
