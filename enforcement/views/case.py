@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +27,18 @@ from enforcement.supervisions import SupervisionClosed, supervision_answer
 
 # The actions the loop moves forward by, drawn as the main button.
 PRIMARY_ACTIONS = ("accept", "route", "verify")
+
+
+def _deadline_moves(events) -> list:
+    """The calendar's moves of the case's deadlines, with their times read back (the event
+    keeps them as ISO 8601 text)."""
+    moves = [event for event in events if event.kind == EventKind.DEADLINE_MOVE]
+    for event in moves:
+        event.moved_from = parse_datetime(event.data.get("from") or "")
+        event.moved_to = parse_datetime(event.data.get("to") or "")
+        stage = event.data.get("stage", "")
+        event.stage_label = TimerStage(stage).label if stage in TimerStage.values else stage
+    return moves
 
 
 def _status_label(status: str) -> str:
@@ -99,7 +112,7 @@ def case_page_context(
         "phone_visible": phone_visible(user),
         "answer_form": SupervisionAnswerForm(),
         "conflict": conflict,
-        "deadline_moves": [e for e in events if e.kind == EventKind.DEADLINE_MOVE],
+        "deadline_moves": _deadline_moves(events),
     }
     if with_actions or forms or conflict:
         context.update(case_actions_context(request, case, forms=forms))

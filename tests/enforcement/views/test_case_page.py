@@ -347,3 +347,31 @@ def test_the_page_loads_its_actions_after_and_without_javascript_on_request(worl
     assert fragment.lstrip().startswith('<section id="case-actions"')
     assert "hx-trigger" not in fragment and "action-accept" in fragment
     assert browser_for(world, "fzm_command").get(panel(f.number)).status_code == 404
+
+
+def test_a_provisional_deadline_and_a_calendar_move_are_shown(world):
+    from enforcement.events import case_event_record
+    from enforcement.models import Timer
+
+    f = world["cases"]["F"]
+    Timer.objects.filter(case=f).update(provisional=True)
+    case_event_record(
+        case=f,
+        kind=EventKind.DEADLINE_MOVE,
+        actor=None,
+        from_status=f.status,
+        to_status=f.status,
+        data={
+            "stage": "accept",
+            "from": "2027-01-29T17:00:00+08:00",
+            "to": "2027-02-01T17:00:00+08:00",
+            "provisional": False,
+            "reason": "2027年节假日安排通知",
+        },
+    )
+
+    html = browser_for(world, "hh_command").get(page(f.number)).content.decode()
+
+    assert 'class="badge badge-provisional"' in html
+    assert "受理: 2027-01-29 17:00 → 2027-02-01 17:00" in html
+    assert "2027年节假日安排通知" in html
