@@ -16,14 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from enforcement import workflow
-from enforcement.actions import ACTION_LABELS, CASE_ACTIONS, case_act, case_actions_available
 from enforcement.choices import CaseStatus, EventKind, TimerStage
 from enforcement.events import case_history_check
-from enforcement.forms import ACTION_FORMS, SupervisionAnswerForm
 from enforcement.permissions import phone_visible, supervision_respond_allowed
 from enforcement.selectors import case_get, case_page_get, supervision_list
 from enforcement.services import case_reporter_phone_reveal
 from enforcement.supervisions import SupervisionClosed, supervision_answer
+from enforcement.web.actions import ACTION_LABELS, CASE_ACTIONS, case_act, case_actions_available
+from enforcement.web.forms import ACTION_FORMS, SupervisionAnswerForm
 
 # The actions the loop moves forward by, drawn as the main button.
 PRIMARY_ACTIONS = ("accept", "route", "verify")

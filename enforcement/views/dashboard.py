@@ -2,7 +2,7 @@
 and a wall screen: one street's map of grid cells coloured by open and overdue cases, and its
 counters (open cases by queue, overdue, supervisions by level, whistles waiting for a
 department, today's intake by source), refreshed by htmx every few seconds. Reads are in
-enforcement.dashboard; each view parses the street, calls one read and renders."""
+enforcement.web.dashboard; each view parses the street, calls one read and renders."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from enforcement.choices import CaseStatus
-from enforcement.dashboard import (
+from enforcement.permissions import desk_check
+from enforcement.web.dashboard import (
     dashboard_counters_read,
     dashboard_map_read,
     dashboard_panels,
@@ -24,7 +25,6 @@ from enforcement.dashboard import (
     dashboard_street_pick,
     dashboard_streets,
 )
-from enforcement.permissions import desk_check
 
 TEMPLATE = "enforcement/dashboard.html"
 # The desk's queues, as the desk names them (the same messages, so one translation).
@@ -78,7 +78,7 @@ def dashboard_counters(request):
 @never_cache
 def dashboard_map(request):
     """The street's cells with their open and overdue cases, and the open cases as points
-    (enforcement.dashboard.dashboard_map_read), as GeoJSON."""
+    (enforcement.web.dashboard.dashboard_map_read), as GeoJSON."""
     desk_check(request.user)
     street = dashboard_street_get(user=request.user, code=request.GET.get("street", ""))
     data = dashboard_map_read(user=request.user, street=street)

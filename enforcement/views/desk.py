@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET
 
 from core.pagination import BadCursor, keyset_page
 from enforcement.choices import CaseSource, Severity
-from enforcement.exports import case_export
 from enforcement.filtersets import CaseFilterSet
 from enforcement.permissions import desk_check, desk_streets
 from enforcement.selectors import (
@@ -28,6 +27,7 @@ from enforcement.selectors import (
     supervision_level_counts,
     supervisions_open,
 )
+from enforcement.web.exports import case_export
 from grids.choices import RegionLevel
 from grids.models import Region
 

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from enforcement import workflow
 from enforcement.choices import TimerStage
-from enforcement.inbox import (
+from enforcement.permissions import call_answer_allowed, scope_of
+from enforcement.web.inbox import (
     CALL_ACTIONS,
     call_actions_available,
     inbox_call_get,
@@ -29,8 +30,7 @@ from enforcement.inbox import (
     inbox_departments,
     inbox_page,
 )
-from enforcement.inbox_forms import CALL_ACTION_FORMS, CallActionForm
-from enforcement.permissions import call_answer_allowed, scope_of
+from enforcement.web.inbox_forms import CALL_ACTION_FORMS, CallActionForm
 
 STATES = ("open", "done")
 

@@ -13,9 +13,9 @@ from django.test import Client
 from core.choices import Role
 from enforcement import workflow
 from enforcement.choices import CaseSource
-from enforcement.dashboard import dashboard_counters_read
 from enforcement.models import Case
 from enforcement.timers import timers_fire_due
+from enforcement.web.dashboard import dashboard_counters_read
 from grids.models import GridCell, Region
 from powers.models import PowerItem
 from tests.enforcement.views.conftest import FZM, HH, intake, other_cell
@@ -286,7 +286,7 @@ def test_the_map_has_every_cell_of_the_street_with_its_open_and_overdue_cases(st
 
 
 def test_the_map_draws_at_most_the_newest_cases(street_day, monkeypatch):
-    monkeypatch.setattr("enforcement.dashboard.MAP_CASES_LIMIT", 2)
+    monkeypatch.setattr("enforcement.web.dashboard.MAP_CASES_LIMIT", 2)
     cases = street_day["cases"]
 
     data = client_as("hh_leader").get(MAP).json()
@@ -349,7 +349,7 @@ def test_the_queries_do_not_grow_with_the_cases(demo, clock, django_assert_max_n
 
 
 def test_a_panel_registered_by_a_later_app_is_loaded_with_the_street(street_day, monkeypatch):
-    from enforcement import dashboard
+    from enforcement.web import dashboard
 
     monkeypatch.setattr(dashboard, "_PANELS", [])
     dashboard.dashboard_panel_register("enforcement:dashboard-counters")  # any fragment URL

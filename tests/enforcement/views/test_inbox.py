@@ -13,11 +13,11 @@ from django.utils import translation
 
 from enforcement import workflow
 from enforcement.choices import CallStatus, CaseSource, CaseStatus, EventKind, HandlingMode
-from enforcement.inbox import PAGE_SIZE
 from enforcement.models import CaseEvent, DepartmentCall, MatterType, Timer
 from enforcement.permissions import access_grant
 from enforcement.services import case_intake
 from enforcement.views.inbox import DONE_MESSAGES
+from enforcement.web.inbox import PAGE_SIZE
 from tests.factories.grids import LAT, LNG, ComprehensiveCellFactory
 from tests.factories.powers import DepartmentFactory, PowerItemFactory
 from tests.factories.users import UserFactory, region_holder
@@ -437,7 +437,7 @@ def test_a_broken_link_is_400(client, world, query):
 
 
 def test_pages_of_fifty(client, world, monkeypatch):
-    monkeypatch.setattr("enforcement.inbox.PAGE_SIZE", 1)
+    monkeypatch.setattr("enforcement.web.inbox.PAGE_SIZE", 1)
     client = login(client, world["liaison_cg"])
 
     first, second = client.get(INBOX), client.get(INBOX, {"page": 2})
