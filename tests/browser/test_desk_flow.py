@@ -65,6 +65,16 @@ def checked(page, watch, seen: set):
     assert watch.csp == [], watch.csp
 
 
+def settle(page) -> None:
+    """Wait until the page and what it loads after (the case page's actions panel) are in: the
+    tests' SQLite database, shared in memory with the live server, refuses a write while
+    another connection reads ("table is locked") where the embedded file database would wait."""
+    page.wait_for_load_state("load")
+    if page.locator("#case-actions").count():
+        page.wait_for_selector("#case-actions:not([hx-get])")
+    page.wait_for_load_state("networkidle")
+
+
 def open_action(page, name: str):
     """The action's form, its <details> opened when it is a secondary one."""
     form = page.locator(f"form.action-{name}")
@@ -98,7 +108,7 @@ def test_the_command_centres_day(live_server, new_page, demo, sla_defaults, loca
     # the duplicate is merged into its original, side by side in the reported queue
     row = desk.locator("tr", has=desk.locator(f'a[href="/cases/{duplicate.number}/"]'))
     row.locator("form button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     assert Case.objects.get(pk=duplicate.pk).status == CaseStatus.MERGED
     assert desk.locator(f'a[href="/cases/{duplicate.number}/"]').count() == 0
 
@@ -107,13 +117,13 @@ def test_the_command_centres_day(live_server, new_page, demo, sla_defaults, loca
     desk.wait_for_url(f"{base}/cases/{original.number}/")
     checked(desk, watch, seen)
     open_action(desk, "accept").locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     assert status_text(desk) == words["accepted"]
     proposal = desk.locator(".proposal").inner_text()
     assert "SR-011" in proposal
     desk.screenshot(path=str(tmp_path / f"case-{locale}.png"), full_page=True)
     open_action(desk, "route").locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     assert status_text(desk) == words["dispatched"]
     routed = Case.objects.get(pk=original.pk)
     assert routed.team is not None  # the street holds SR-011: its own team
@@ -123,30 +133,33 @@ def test_the_command_centres_day(live_server, new_page, demo, sla_defaults, loca
     routed = workflow.case_arrive(case=routed, actor=officer, lat=routed.lat, lng=routed.lng)
     workflow.case_resolve(case=routed, actor=officer, result="已清理", handling_mode="service")
     desk.reload()
+    settle(desk)
     form = open_action(desk, "verify")
     form.locator("textarea").fill("现场核查，已清理")
     form.locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     assert status_text(desk) == words["closed"]
     assert Case.objects.get(pk=original.pk).status == CaseStatus.CLOSED
 
     # a case of two departments' powers (工地围挡: housing JS-001, city management SR-008)
     fence = file_case("GDWD", "工地围挡倒塌占道")
     desk.goto(f"{base}/cases/{fence.number}/")
+    settle(desk)
     open_action(desk, "accept").locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     form = open_action(desk, "whistle")
     boxes = form.locator("input[type=checkbox]")
     assert boxes.count() == 2
     for i in range(2):
         boxes.nth(i).check()
     form.locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     fence = Case.objects.get(pk=fence.pk)
     assert sorted(fence.calls.values_list("department__code", flat=True)) == ["CG", "ZJ"]
 
     # the desk waits on "to verify"; the liaisons answer in browsers of their own
     desk.goto(f"{base}/desk/?queue=resolved")
+    settle(desk)
     zj = UserFactory(username="zj_liaison", first_name="钱")
     zj.set_password("shaoxiang-demo")
     zj.save()
@@ -162,11 +175,11 @@ def test_the_command_centres_day(live_server, new_page, demo, sla_defaults, loca
         checked(inbox, inbox_watch, seen)
         for action in ("report_in", "accept"):
             item.locator(f'form[action$="/{action}/"] button[type=submit]').click()
-            inbox.wait_for_load_state("load")
+            settle(inbox)
         complete = item.locator('form[action$="/complete/"]')
         complete.locator("textarea").fill(f"{department} 已处理完毕")
         complete.locator("button[type=submit]").click()
-        inbox.wait_for_load_state("load")
+        settle(inbox)
         assert DepartmentCall.objects.get(pk=call.pk).status == "completed"
     assert Case.objects.get(pk=fence.pk).status == CaseStatus.RESOLVED
     # the resolved case appears on the open desk by itself (the list refreshes every 10 s)
@@ -183,10 +196,11 @@ def test_the_command_centres_day(live_server, new_page, demo, sla_defaults, loca
         timers_fire_due(case=late)
     supervision = late.supervisions.get(level=1)
     desk.goto(f"{base}/cases/{late.number}/")
+    settle(desk)
     answer = desk.locator(f'form[action$="/supervisions/{supervision.pk}/answer/"]')
     answer.locator("textarea").fill("已安排派发")
     answer.locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     supervision.refresh_from_db()
     assert (supervision.state, supervision.response) == ("answered", "已安排派发")
 
@@ -195,13 +209,15 @@ def test_the_command_centres_day(live_server, new_page, demo, sla_defaults, loca
     leader = new_page(locale=locale)
     login(leader, base, "hh_leader")
     leader.goto(f"{base}/cases/{contested.number}/")
+    settle(leader)
     desk.goto(f"{base}/cases/{contested.number}/")
+    settle(desk)
     open_action(desk, "accept").locator("button[type=submit]").click()
-    desk.wait_for_load_state("load")
+    settle(desk)
     form = open_action(leader, "reject")
     form.locator("textarea").fill("不属于本街道")
     form.locator("button[type=submit]").click()
-    leader.wait_for_load_state("load")
+    settle(leader)
     assert words["conflict"] in leader.locator(".alert.conflict").inner_text()
     assert Case.objects.get(pk=contested.pk).status == CaseStatus.ACCEPTED
     assert watch.errors == [], watch.errors
