@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import Case, When
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -44,13 +44,12 @@ def home(request):
 def notification_list(request):
     """The user's notifications, unread first, newest first: the top bar's list (an htmx
     fragment) or, asked directly, a page."""
+    unread_first = Case(When(read_at__isnull=True, then=0), default=1)
     notifications = list(
         Notification.objects.filter(recipient=request.user).order_by(
-            F("read_at").asc(nulls_first=True), "-created_at", "-pk"
+            unread_first, "-created_at", "-pk"
         )[:NOTIFICATIONS_SHOWN]
     )
-    for notification in notifications:
-        notification.url = reference_url(notification.reference) if notification.reference else None
     context = {"notifications": notifications, "unread": notifications_unread(user=request.user)}
     if request.htmx:
         return render(request, "core/notifications.html#list", context)

@@ -50,6 +50,13 @@ class DispatchTarget(models.TextChoices):
     DEPARTMENT = "department", _("A department, by whistle")  # 吹哨
 
 
+class RouteKind(models.TextChoices):
+    """What routing by power does with a case (enforcement.workflow.case_route_propose)."""
+
+    TEAM = "team", _("dispatch to the street's team")  # 派给本街道队伍
+    WHISTLE = "whistle", _("whistle the owning departments")  # 向主管部门吹哨
+
+
 class CallStatus(models.TextChoices):
     """A department's answer to the whistle (吹哨报到)."""
 

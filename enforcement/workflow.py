@@ -14,12 +14,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, TextChoices
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enforcement.choices import CallStatus, CaseStatus, DispatchTarget, EventKind, HandlingMode
+from enforcement.choices import (
+    CallStatus,
+    CaseStatus,
+    DispatchTarget,
+    EventKind,
+    HandlingMode,
+    RouteKind,
+)
 from enforcement.events import case_event_record
 from enforcement.models import Case, DepartmentCall, Officer, Team
 from enforcement.permissions import suspension_approver_check, verify_check
@@ -454,13 +461,6 @@ def _calls_settle(case: Case, actor) -> None:
 
 
 # --- routing and the whistle ----------------------------------------------------------------------
-
-
-class RouteKind(TextChoices):
-    """What routing by power does with a case (case_route_propose)."""
-
-    TEAM = "team", gettext_lazy("dispatch to the street's team")
-    WHISTLE = "whistle", gettext_lazy("whistle the owning departments")
 
 
 @dataclass(frozen=True)

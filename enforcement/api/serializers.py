@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api import CodeRelatedField, FieldsBuiltOnce
-from enforcement.choices import CaseSource, DispatchTarget, HandlingMode, Severity
+from enforcement.choices import CaseSource, DispatchTarget, HandlingMode, RouteKind, Severity
 from enforcement.models import (
     Case,
     CaseEvent,
@@ -17,7 +17,6 @@ from enforcement.models import (
 )
 from enforcement.permissions import cases_visible
 from enforcement.selectors import matter_type_by_code
-from enforcement.workflow import RouteKind
 from grids.choices import RegionLevel
 from grids.models import Region
 
