@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from core.constants import REFERENCE_MAX_AGE
 from core.sql import cursor_prepared
@@ -143,6 +144,13 @@ DESK_QUEUES: dict[str, tuple[str, ...]] = {
     "accepted": (CaseStatus.ACCEPTED, CaseStatus.REOPENED),
     "in_hand": (CaseStatus.DISPATCHED, CaseStatus.ON_SCENE, CaseStatus.SUSPENDED),
     "resolved": (CaseStatus.RESOLVED,),
+}
+# What the desk and the dashboard call each queue.
+DESK_QUEUE_LABELS = {
+    "reported": gettext_lazy("To accept"),  # 待受理
+    "accepted": gettext_lazy("To dispatch"),  # 待派发
+    "in_hand": gettext_lazy("In hand"),  # 办理中
+    "resolved": gettext_lazy("To verify"),  # 待核查
 }
 LIVE_TIMER_STATES = (TimerState.PENDING, TimerState.WARNED)
 

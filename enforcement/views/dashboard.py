@@ -11,12 +11,12 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from enforcement.choices import CaseStatus
 from enforcement.permissions import desk_check
+from enforcement.selectors import DESK_QUEUE_LABELS
 from enforcement.web.dashboard import (
     dashboard_counters_read,
     dashboard_map_read,
@@ -27,20 +27,15 @@ from enforcement.web.dashboard import (
 )
 
 TEMPLATE = "enforcement/dashboard.html"
-# The desk's queues, as the desk names them (the same messages, so one translation).
-QUEUE_LABELS = {
-    "reported": _("To accept"),
-    "accepted": _("To dispatch"),
-    "in_hand": _("In hand"),
-    "resolved": _("To verify"),
-}
 
 
 def _counters_context(counters) -> dict:
     return {
         "counters": counters,
         "street": counters.street,
-        "queues": [(name, QUEUE_LABELS[name], counters.queues[name]) for name in QUEUE_LABELS],
+        "queues": [
+            (name, DESK_QUEUE_LABELS[name], counters.queues[name]) for name in DESK_QUEUE_LABELS
+        ],
     }
 
 

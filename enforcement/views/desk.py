@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -18,6 +17,7 @@ from enforcement.choices import CaseSource, Severity
 from enforcement.filtersets import CaseFilterSet
 from enforcement.permissions import desk_check, desk_streets
 from enforcement.selectors import (
+    DESK_QUEUE_LABELS,
     DESK_QUEUES,
     case_queue_counts,
     case_search,
@@ -36,16 +36,6 @@ PAGE_SIZE = 50
 DESK_PARAMETERS = ("queue", "q", "cursor", "export")
 QUEUES = (*DESK_QUEUES, "supervisions")
 EXPORT_FORMATS = ("csv", "xlsx")
-
-
-def _queue_labels() -> dict[str, str]:
-    return {
-        "reported": _("To accept"),
-        "accepted": _("To dispatch"),
-        "in_hand": _("In hand"),
-        "resolved": _("To verify"),
-        "supervisions": _("Supervisions"),
-    }
 
 
 def _filter_choices(user) -> dict:
@@ -76,15 +66,11 @@ def desk(request):
     if queue not in QUEUES:
         return HttpResponseBadRequest(_("Unknown queue."))
     filterset = CaseFilterSet(params, queryset=desk_case_list(user=request.user))
-    context = {
-        "queue": queue,
-        "q": desk_params["q"],
-        "filters": params,
-        "filterset": filterset,
-        "now": timezone.now(),
-        **_filter_choices(request.user),
-    }
-    if not filterset.is_valid():
+    context = {"queue": queue, "q": desk_params["q"], "filters": params}
+    valid = filterset.is_valid()
+    if not request.htmx or not valid:  # a refresh redraws the queue, not the filter form
+        context.update(_filter_choices(request.user))
+    if not valid:
         context["errors"] = filterset.errors
         return render(request, "enforcement/desk.html", context, status=400)
     cases = case_search(filterset.qs, desk_params["q"])
@@ -100,7 +86,7 @@ def desk(request):
     context["supervision_levels"] = supervision_level_counts(supervisions)
     counts["supervisions"] = sum(n for _level, n in context["supervision_levels"])
     context["counts"] = counts
-    labels = _queue_labels()
+    labels = {**DESK_QUEUE_LABELS, "supervisions": _("Supervisions")}
     context["queues"] = [(name, labels[name], counts[name]) for name in QUEUES]
     if queue == "supervisions":
         context["supervisions"] = list(supervisions[:PAGE_SIZE])
