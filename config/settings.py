@@ -316,6 +316,15 @@ DUPLICATE_WINDOW_HOURS = env_int("DUPLICATE_WINDOW_HOURS", 24, minimum=1)
 # Goods worth this much or more make a case a crime for the police (移送): the Linyi case, seed 002.
 CRIMINAL_GOODS_THRESHOLD_YUAN = env_int("CRIMINAL_GOODS_THRESHOLD_YUAN", 50000, minimum=1)
 
+# The field's phones (issue 16). An on-scene sign-in farther than this from the case (metres) is
+# recorded and shown to the command centre as a warning, not refused (a phone's position can be off).
+FIELD_ARRIVE_WARN_METRES = env_int("FIELD_ARRIVE_WARN_METRES", 200, minimum=1)
+# An entry the platform receives later than this after the phone captured it counts as late in the
+# command centre's field-sync page (a dead spot or a stuck phone shows).
+FIELD_LATE_AFTER = timedelta(minutes=env_int("FIELD_LATE_AFTER_MINUTES", 5, minimum=1))
+# A capture time further ahead of the platform's clock than this marks the phone's clock as wrong.
+FIELD_CLOCK_SKEW = timedelta(minutes=5)
+
 # --- the closed loop's clock ----------------------------------------------------------------------
 # Beat sends the timer sweep this often (seconds); a timer fires at most about this late.
 TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 5, minimum=1)

@@ -107,6 +107,8 @@ class EventKind(models.TextChoices):
     CALL_RETURN = "call_return", _("Department returned it")
     IMPORT = "import", _("Imported from history")  # enforcement.imports: how a past case ended
     DEADLINE_MOVE = "deadline_move", _("Deadline moved by the calendar")  # enforcement.deadlines
+    REASSIGN = "reassign", _("Reassigned")  # another team or officer, the status unchanged
+    FIELD_DISCARD = "field_discard", _("Field entry discarded")  # enforcement.field
 
 
 class TimerStage(models.TextChoices):
@@ -153,3 +155,20 @@ class WebhookDeliveryState(models.TextChoices):
     PENDING = "pending", _("Pending")  # not yet delivered; retried until its deadline
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")  # gave up after 24 hours of retries
+
+
+class FieldAction(models.TextChoices):
+    """What an entry of a field phone's outbox does (enforcement.field)."""
+
+    ARRIVE = "arrive", _("On-scene sign-in")
+    RESOLVE = "resolve", _("Result")
+    REPORT = "report", _("Report")
+    SELF_HANDLE = "self_handle", _("Handled in the grid")
+
+
+class FieldOutcome(models.TextChoices):
+    """What became of a field entry the platform received."""
+
+    APPLIED = "applied", _("Applied")
+    APPLIED_AFTER_CONFLICT = "applied_after_conflict", _("Applied after a conflict")
+    DISCARDED = "discarded", _("Discarded by its author")

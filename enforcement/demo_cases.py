@@ -309,8 +309,16 @@ def _case_work(rng, case: Case, street: Street, liaison, clock: Clock, now, targ
         if target == S.ON_SCENE or not (later(60 * 24, 60 * 24 * 4) if slow else later(20, 180)):
             return
         mode = _pick(rng, MODES)
+        # A penalty step takes two certified officers (Art. 42): a team without them manages.
+        pair = officers[:2]  # certificates valid today (Street.officers)
+        if mode == HandlingMode.ENFORCEMENT and len(pair) < 2:
+            mode = HandlingMode.MANAGEMENT
         case = workflow.case_resolve(
-            case=case, actor=actor, result=RESULTS[mode], handling_mode=mode
+            case=case,
+            actor=actor,
+            result=RESULTS[mode],
+            handling_mode=mode,
+            officers=pair if mode == HandlingMode.ENFORCEMENT else (),
         )
     if target == S.RESOLVED or not later(60, 60 * 24):
         return

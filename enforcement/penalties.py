@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enforcement.certificates import officers_certified
 from enforcement.choices import EventKind, HandlingMode
 from enforcement.constants import FIRST_VIOLATION_WINDOW_DAYS, MAJOR_FINE_YUAN
 from enforcement.events import case_event_record
@@ -32,23 +33,9 @@ class PenaltyRefused(WorkflowError):
 
 def _officers_valid(officers: Iterable[Officer], on: date) -> list[Officer]:
     """Art. 42: at least two officers holding certificates valid on ``on``."""
-    officers = list({officer.pk: officer for officer in officers}.values())
-    expired = [o for o in officers if o.certificate_expires_on < on]
-    valid = [o for o in officers if o.certificate_expires_on >= on]
-    if len(valid) < 2:
-        detail = ""
-        if expired:
-            detail = " " + _("Expired certificates: %(numbers)s.") % {
-                "numbers": ", ".join(o.certificate_number for o in expired)
-            }
-        raise PenaltyRefused(
-            _(
-                "At least two officers with certificates valid on %(date)s must act "
-                "(Administrative Penalty Law, Art. 42)."
-            )
-            % {"date": on}
-            + detail
-        )
+    valid, refusal = officers_certified(officers, on)
+    if refusal:
+        raise PenaltyRefused(refusal)
     return valid
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enforcement.certificates import officers_certified
 from enforcement.choices import (
     CallStatus,
     CaseStatus,
@@ -44,6 +45,7 @@ S = CaseStatus
 class Transition:
     sources: tuple[str, ...]
     target: str | None  # None: back to the status before suspension
+    keeps_status: bool = False  # a change of who handles it, the status unchanged
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -58,6 +60,7 @@ TRANSITIONS: dict[str, Transition] = {
     EventKind.SUSPEND: Transition((S.ACCEPTED, S.DISPATCHED, S.ON_SCENE), S.SUSPENDED),
     EventKind.RESUME: Transition((S.SUSPENDED,), None),
     EventKind.MERGE: Transition((S.REPORTED, S.ACCEPTED), S.MERGED),
+    EventKind.REASSIGN: Transition((S.DISPATCHED, S.ON_SCENE), None, keeps_status=True),
     # Set by the department calls, not by hand: every called department has finished.
     EventKind.CALLS_DONE: Transition((S.DISPATCHED,), S.RESOLVED),
     EventKind.CALLS_RETURNED: Transition((S.DISPATCHED,), S.ACCEPTED),
@@ -148,7 +151,7 @@ def _transition(
         current = Case.objects.select_for_update().get(pk=case.pk)
         if expected_version is not None and current.version != expected_version:
             raise CaseConflict(current)
-        target = rule.target or current.suspended_from
+        target = current.status if rule.keeps_status else rule.target or current.suspended_from
         if current.status not in rule.sources:
             last = current.events.order_by("-sequence").values_list("kind", flat=True).first()
             if current.status == target and last == action:
@@ -262,31 +265,61 @@ def case_dispatch(
 
 
 def case_arrive(
-    *, case: Case, actor, lat: float, lng: float, expected_version: int | None = None
+    *,
+    case: Case,
+    actor,
+    lat: float,
+    lng: float,
+    accuracy: float | None = None,
+    details: dict | None = None,
+    expected_version: int | None = None,
 ) -> Case:
-    """The officer is on scene; the position is recorded (the 30-minute clock of issue #6)."""
+    """The officer is on scene; the position (and its accuracy in metres, when the phone gives
+    it) is recorded (the 30-minute clock of issue #6). ``details``: more to record in the event
+    (enforcement.field: the capture time, the distance from the case)."""
+    data = {"lat": lat, "lng": lng}
+    if accuracy is not None:
+        data["accuracy"] = accuracy
     return _transition(
         case,
         action=EventKind.ARRIVE,
         actor=actor,
         expected_version=expected_version,
-        data={"lat": lat, "lng": lng},
+        data={**data, **(details or {})},
     )
 
 
 def case_resolve(
-    *, case: Case, actor, result: str, handling_mode: str, expected_version: int | None = None
+    *,
+    case: Case,
+    actor,
+    result: str,
+    handling_mode: str,
+    officers=(),
+    on: date | None = None,
+    details: dict | None = None,
+    expected_version: int | None = None,
 ) -> Case:
+    """Record the result. In the enforcement handling mode the result is a penalty step: at
+    least two officers with certificates valid on ``on`` (today by default) act, named in
+    ``officers`` (Art. 42, enforcement.certificates); their certificate numbers are recorded.
+    ``details``: more to record in the event (enforcement.field: the capture, the photos)."""
     if not result.strip():
         raise InvalidInput(_("Describe the result."))
     if handling_mode not in HandlingMode.values:
         raise InvalidInput(_("Unknown handling mode %(value)r.") % {"value": handling_mode})
+    data = {"result": result.strip(), "handling_mode": handling_mode}
+    if handling_mode == HandlingMode.ENFORCEMENT:
+        valid, refusal = officers_certified(officers, on or timezone.localdate())
+        if refusal:
+            raise InvalidInput(refusal)
+        data["officers"] = sorted(officer.certificate_number for officer in valid)
     return _transition(
         case,
         action=EventKind.RESOLVE,
         actor=actor,
         expected_version=expected_version,
-        data={"result": result.strip(), "handling_mode": handling_mode},
+        data={**data, **(details or {})},
         fields={"handling_mode": handling_mode},
     )
 
@@ -350,6 +383,75 @@ def case_transfer(
         },
         fields={"goods_value": goods_value},
     )
+
+
+def case_reassign(
+    *,
+    case: Case,
+    actor,
+    team: Team,
+    officer: Officer | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Case:
+    """Give a case in hand (dispatched or on scene) to another team or officer of the street;
+    its status and clocks stay. The case's version moves on, so that a phone's entry captured
+    against the old assignment comes back as a conflict (enforcement.field), never applied
+    over it."""
+    if officer is not None and officer.team_id != team.pk:
+        raise InvalidInput(_("The officer is not in that team."))
+    if team.street_id != case.street_id:
+        raise InvalidInput(_("The team works in another street."))
+    return _transition(
+        case,
+        action=EventKind.REASSIGN,
+        actor=actor,
+        expected_version=expected_version,
+        data={
+            "team": team.pk,
+            "officer": officer.pk if officer else None,
+            "reason": reason.strip(),
+        },
+        fields={"dispatch_target": DispatchTarget.TEAM, "team": team, "officer": officer},
+    )
+
+
+def case_self_handle(
+    *,
+    case: Case,
+    actor,
+    result: str,
+    handling_mode: str,
+    lat: float,
+    lng: float,
+    details: dict | None = None,
+) -> Case:
+    """Handled in the grid (自处置): the grid worker who reported a small problem of their own
+    cell solved it on the spot. The steps are the usual ones, each recorded with the worker as
+    actor and ``self_handled`` in its details — accepted, dispatched to the grid, on scene,
+    resolved — and the case waits for the command centre's verification like any resolved
+    case. Not in the enforcement mode: penalties are the officers'."""
+    if handling_mode not in (HandlingMode.SERVICE, HandlingMode.MANAGEMENT):
+        raise InvalidInput(
+            _("A problem handled in the grid is handled by service or management, not a penalty.")
+        )
+    if case.cell_id is None:
+        raise InvalidInput(_("A case outside every grid cell cannot go to the grid."))
+    mark = {"self_handled": True, **(details or {})}
+    with transaction.atomic():
+        case = _transition(case, action=EventKind.ACCEPT, actor=actor, data=mark)
+        case = _transition(
+            case,
+            action=EventKind.DISPATCH,
+            actor=actor,
+            data={"target": DispatchTarget.GRID, "team": None, "officer": None, **mark},
+            fields={"dispatch_target": DispatchTarget.GRID, "team": None, "officer": None},
+        )
+        case = case_arrive(case=case, actor=actor, lat=lat, lng=lng, details=mark)
+        case = case_resolve(
+            case=case, actor=actor, result=result, handling_mode=handling_mode, details=mark
+        )
+    return case
 
 
 def case_suspend(

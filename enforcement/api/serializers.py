@@ -5,7 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api import CodeRelatedField, FieldsBuiltOnce
-from enforcement.choices import CaseSource, DispatchTarget, HandlingMode, RouteKind, Severity
+from enforcement.choices import (
+    CaseSource,
+    DispatchTarget,
+    FieldAction,
+    HandlingMode,
+    RouteKind,
+    Severity,
+)
 from enforcement.models import (
     Case,
     CaseEvent,
@@ -291,8 +298,22 @@ LAT = {"min_value": -90.0, "max_value": 90.0}
 LNG = {"min_value": -180.0, "max_value": 180.0}
 
 
+SHA256 = {"regex": r"^[0-9a-fA-F]{64}$", "max_length": 64}
+
+
+def _photos_match(attrs: dict, photos: str, hashes: str) -> dict:
+    if attrs.get(hashes) and len(attrs[hashes]) != len(attrs.get(photos, [])):
+        raise serializers.ValidationError(
+            {hashes: [_("One SHA-256 for each photo, in the same order.")]}
+        )
+    return attrs
+
+
 class CaseIntakeInputSerializer(serializers.Serializer):
-    """A new case from any source. An integration's API key files cases as its own source."""
+    """A new case from any source. An integration's API key files cases as its own source. A
+    field phone's report adds its capture (``captured_at``, ``accuracy``), photos and, for a
+    problem the grid worker handled on the spot (自处置), ``self_handle`` with the result, the
+    handling mode and the after photos."""
 
     source = serializers.ChoiceField(choices=CaseSource.choices, required=False)
     matter_type = CodeRelatedField(
@@ -315,6 +336,41 @@ class CaseIntakeInputSerializer(serializers.Serializer):
         required=False,
         help_text=_("street code, for a point outside every grid cell"),
     )
+    captured_at = serializers.DateTimeField(required=False)
+    accuracy = serializers.FloatField(required=False, min_value=0, max_value=100_000)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=12)
+    photos_sha256 = serializers.ListField(
+        child=serializers.RegexField(**SHA256), required=False, max_length=12
+    )
+    self_handle = serializers.BooleanField(required=False, default=False)
+    result = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    handling_mode = serializers.ChoiceField(
+        choices=[
+            (HandlingMode.SERVICE, HandlingMode.SERVICE.label),
+            (HandlingMode.MANAGEMENT, HandlingMode.MANAGEMENT.label),
+        ],
+        required=False,
+    )
+    after_photos = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=12
+    )
+    after_photos_sha256 = serializers.ListField(
+        child=serializers.RegexField(**SHA256), required=False, max_length=12
+    )
+
+    def validate(self, attrs):
+        _photos_match(attrs, "photos", "photos_sha256")
+        _photos_match(attrs, "after_photos", "after_photos_sha256")
+        if attrs.get("self_handle"):
+            if not attrs.get("captured_at"):
+                raise serializers.ValidationError(
+                    {"captured_at": [_("A problem handled in the grid comes from a phone.")]}
+                )
+            if not (attrs.get("result") or "").strip():
+                raise serializers.ValidationError({"result": [_("Describe the result.")]})
+            if not attrs.get("handling_mode"):
+                raise serializers.ValidationError({"handling_mode": [_("This field is required.")]})
+        return attrs
 
 
 class EmptyInputSerializer(serializers.Serializer):
@@ -338,14 +394,64 @@ class DispatchInputSerializer(serializers.Serializer):
     )
 
 
-class ArriveInputSerializer(serializers.Serializer):
+class FieldCaptureInputSerializer(serializers.Serializer):
+    """What a field phone sends with an entry of its outbox (enforcement.field): when and where
+    it was captured. ``captured_at`` marks the request as a field entry; its key is the
+    request's Idempotency-Key."""
+
+    captured_at = serializers.DateTimeField(
+        required=False, help_text=_("when the phone captured it (ISO 8601 with offset)")
+    )
+    accuracy = serializers.FloatField(
+        required=False, min_value=0, max_value=100_000, help_text=_("of the position, metres")
+    )
+    after_conflict = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("the version it was captured against, when applied to a newer one"),
+    )
+
+
+class ArriveInputSerializer(FieldCaptureInputSerializer):
     lat = serializers.FloatField(**LAT)
     lng = serializers.FloatField(**LNG)
 
 
-class ResolveInputSerializer(serializers.Serializer):
+class ResolveInputSerializer(FieldCaptureInputSerializer):
     result = serializers.CharField(max_length=4000)
     handling_mode = serializers.ChoiceField(choices=HandlingMode.choices)
+    lat = serializers.FloatField(required=False, **LAT)
+    lng = serializers.FloatField(required=False, **LNG)
+    second_officer = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text=_("username of the second officer (the enforcement mode: Art. 42)"),
+    )
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=12)
+    photos_sha256 = serializers.ListField(
+        child=serializers.RegexField(**SHA256), required=False, max_length=12
+    )
+
+    def validate(self, attrs):
+        return _photos_match(attrs, "photos", "photos_sha256")
+
+
+class ReassignInputSerializer(serializers.Serializer):
+    team = serializers.IntegerField(min_value=1, help_text=_("team id"))
+    officer = serializers.CharField(
+        required=False, allow_blank=True, max_length=150, help_text=_("username")
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class FieldDiscardInputSerializer(serializers.Serializer):
+    key = serializers.RegexField(r"^[\x21-\x7e]{1,255}$", max_length=255)
+    action = serializers.ChoiceField(choices=FieldAction.choices)
+    case = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    captured_at = serializers.DateTimeField()
+    based_on_version = serializers.IntegerField(required=False, min_value=1)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class VerifyInputSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from enforcement.api import views
+from enforcement.api import field, views
 from enforcement.api import webhooks as webhook_views
 
 router = SimpleRouter()
@@ -14,4 +15,7 @@ router.register(
     "webhook-deliveries", webhook_views.WebhookDeliveryViewSet, basename="webhook-delivery"
 )
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("field-entries/discard/", field.FieldDiscardView.as_view(), name="field-discard"),
+    *router.urls,
+]

@@ -5,11 +5,14 @@ endpoint can forget them."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,12 +30,13 @@ from core.api import (
     etag_for,
     if_match_version,
 )
-from core.idempotency import IdempotentPostMixin
-from enforcement import workflow
+from core.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, IdempotentPostMixin
+from enforcement import field, workflow
 from enforcement.api import serializers as s
+from enforcement.choices import FieldOutcome
 from enforcement.evidence import evidence_attach
 from enforcement.filtersets import CallFilterSet, CaseFilterSet, SupervisionFilterSet
-from enforcement.models import Officer, Team
+from enforcement.models import FieldEntry, Officer, Team
 from enforcement.permissions import (
     action_check,
     call_answer_allowed,
@@ -101,6 +105,14 @@ class SupervisionPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = ("-opened_at", "-id")
+
+
+def _photos(data, name: str) -> list[field.Photo]:
+    hashes = data.get(f"{name}_sha256") or []
+    return [
+        field.Photo(upload=upload, sha256=hashes[index] if index < len(hashes) else None)
+        for index, upload in enumerate(data.get(name) or [])
+    ]
 
 
 class WorkflowAPIMixin(IdempotentPostMixin):
@@ -206,6 +218,9 @@ class CaseViewSet(
         user = request.user
         data = self.input(s.CaseIntakeInputSerializer)
         source = intake_source(user, data.get("source"), external_id=data.get("external_id", ""))
+        capture = self._capture(data)
+        if capture is not None or data.get("photos"):
+            return self._field_replay() or self._field_report(data, source, capture)
         intake = case_intake(
             source=source,
             matter_type=data["matter_type"],
@@ -230,6 +245,43 @@ class CaseViewSet(
         response = Response(
             body,
             status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK,
+            headers={"Location": f"/api/v1/cases/{case.number}/"},
+        )
+        response["ETag"] = etag_for(case.version)
+        return response
+
+    def _field_report(self, data, source, capture):
+        """A report from a field phone (or any intake with photos), with its photos and, for a
+        problem handled in the grid, the result (enforcement.field.field_report)."""
+        capture = capture or field.Capture(
+            key=self.request.headers.get(IDEMPOTENCY_HEADER) or f"auto-{uuid.uuid4()}",
+            captured_at=timezone.now(),
+            lat=data["lat"],
+            lng=data["lng"],
+        )
+        self_handling = None
+        if data.get("self_handle"):
+            self_handling = field.SelfHandling(
+                result=data["result"],
+                handling_mode=data["handling_mode"],
+                photos=_photos(data, "after_photos"),
+            )
+        report = field.field_report(
+            actor=self.request.user,
+            matter_type=data["matter_type"],
+            description=data["description"],
+            capture=capture,
+            photos=_photos(data, "photos"),
+            address=data.get("address", ""),
+            source=source,
+            self_handling=self_handling,
+        )
+        case = report.case
+        body = s.CaseCreatedSerializer(case, context=self.get_serializer_context()).data
+        body["self_handle_refused"] = report.self_handle_refused
+        response = Response(
+            body,
+            status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK,
             headers={"Location": f"/api/v1/cases/{case.number}/"},
         )
         response["ETag"] = etag_for(case.version)
@@ -333,31 +385,108 @@ class CaseViewSet(
 
         return self._transition("dispatch", s.DispatchInputSerializer, run)
 
+    def _field_replay(self):
+        """An entry of a field phone that the platform applied already (enforcement.field's
+        receipt, kept beyond the idempotency records' 24 hours): the case as it is now, marked
+        replayed, the work not done again."""
+        key = self.request.headers.get(IDEMPOTENCY_HEADER)
+        if not key or not self.request.user.is_authenticated:
+            return None
+        entry = (
+            FieldEntry.objects.filter(user=self.request.user, key=key)
+            .exclude(outcome=FieldOutcome.DISCARDED)
+            .select_related("case")
+            .first()
+        )
+        if entry is None or entry.case is None:
+            return None
+        response = self._case_response(entry.case)
+        response[REPLAYED_HEADER] = "true"
+        return response
+
+    def _capture(self, data) -> field.Capture | None:
+        """The capture of a field entry (``captured_at`` sent), keyed by the Idempotency-Key
+        (a new UUID without one)."""
+        if not data.get("captured_at"):
+            return None
+        return field.Capture(
+            key=self.request.headers.get(IDEMPOTENCY_HEADER) or f"auto-{uuid.uuid4()}",
+            captured_at=data["captured_at"],
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            accuracy=data.get("accuracy"),
+            after_conflict=data.get("after_conflict"),
+        )
+
     @_case_schema(s.ArriveInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
     def arrive(self, request, number=None):
-        return self._transition(
-            "arrive",
-            s.ArriveInputSerializer,
-            lambda case, data, v: workflow.case_arrive(
-                case=case, actor=request.user, lat=data["lat"], lng=data["lng"], expected_version=v
-            ),
-        )
+        """On scene (到场). From a phone, with ``captured_at`` (and ``accuracy``): the capture
+        and the distance from the case are recorded; farther than the warning distance is
+        marked for the command centre, not refused."""
+
+        def run(case, data, version):
+            capture = self._capture(data)
+            if capture is not None:
+                return field.field_arrive(
+                    case=case, actor=request.user, capture=capture, expected_version=version
+                )
+            return workflow.case_arrive(
+                case=case,
+                actor=request.user,
+                lat=data["lat"],
+                lng=data["lng"],
+                accuracy=data.get("accuracy"),
+                expected_version=version,
+            )
+
+        return self._field_replay() or self._transition("arrive", s.ArriveInputSerializer, run)
 
     @_case_schema(s.ResolveInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
     def resolve(self, request, number=None):
-        return self._transition(
-            "resolve",
-            s.ResolveInputSerializer,
-            lambda case, data, v: workflow.case_resolve(
+        """The result (处置结果), in multipart with its photos (each with the SHA-256 taken at
+        capture: a photo that arrives otherwise is refused). The enforcement mode names the
+        second officer (Art. 42)."""
+
+        def run(case, data, version):
+            return field.field_resolve(
                 case=case,
                 actor=request.user,
                 result=data["result"],
                 handling_mode=data["handling_mode"],
-                expected_version=v,
-            ),
-        )
+                photos=_photos(data, "photos"),
+                capture=self._capture(data),
+                second_officer=data.get("second_officer", ""),
+                expected_version=version,
+            )
+
+        return self._field_replay() or self._transition("resolve", s.ResolveInputSerializer, run)
+
+    @_case_schema(s.ReassignInputSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reassign(self, request, number=None):
+        """Give a case in hand to another team or officer (改派); the status stays."""
+
+        def run(case, data, version):
+            team = Team.objects.filter(pk=data["team"]).first()
+            if team is None:
+                raise ValidationError({"team": [_("No such team.")]})
+            officer = None
+            if data.get("officer"):
+                officer = Officer.objects.filter(user__username=data["officer"]).first()
+                if officer is None:
+                    raise ValidationError({"officer": [_("No such officer.")]})
+            return workflow.case_reassign(
+                case=case,
+                actor=request.user,
+                team=team,
+                officer=officer,
+                reason=data.get("reason", ""),
+                expected_version=version,
+            )
+
+        return self._transition("dispatch", s.ReassignInputSerializer, run)
 
     @_case_schema(s.VerifyInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])

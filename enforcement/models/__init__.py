@@ -2,6 +2,7 @@ from enforcement.models.cases import Case, CaseNumberCounter, MatterType
 from enforcement.models.dispatch import DepartmentCall
 from enforcement.models.events import CaseEvent
 from enforcement.models.evidence import Evidence
+from enforcement.models.field import FieldEntry
 from enforcement.models.integrations import (
     ApiKey,
     WebhookAttempt,
@@ -19,6 +20,7 @@ __all__ = [
     "CaseNumberCounter",
     "DepartmentCall",
     "Evidence",
+    "FieldEntry",
     "MatterType",
     "Officer",
     "PenaltyProceeding",
