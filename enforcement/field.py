@@ -467,6 +467,24 @@ def field_reports(user) -> list[Case]:
     )
 
 
+def field_former_case(user, number: str) -> Case | None:
+    """The case numbered ``number`` if ``user`` no longer sees it but had it in hand: they acted
+    on it, or it was dispatched to them or their team before it was reassigned. Their phone's
+    entries about it come back as conflicts (not as "no such case"), and their discards of
+    those entries go into its history. None otherwise."""
+    case = Case.objects.filter(number=number).first()
+    if case is None:
+        return None
+    officer = Officer.objects.filter(user=user).only("pk", "team_id").first()
+    handed = Q(actor=user)
+    if officer is not None:
+        handed |= Q(
+            Q(data__officer=officer.pk) | Q(data__team=officer.team_id),
+            kind__in=(EventKind.DISPATCH, EventKind.REASSIGN),
+        )
+    return case if case.events.filter(handed).exists() else None
+
+
 def field_second_officers(user, *, on: date | None = None) -> list[Officer]:
     """The other officers of ``user``'s team with certificates valid on ``on`` (today): the
     second officer a penalty step needs (Art. 42)."""
@@ -487,6 +505,24 @@ def field_second_officers(user, *, on: date | None = None) -> list[Officer]:
 def field_action_check(user, action: str, case: Case) -> None:
     """The right to take a field step on ``case`` (enforcement.permissions.action_check)."""
     action_check(user, action, case)
+
+
+def field_event_annotate(event) -> None:
+    """What a page shows of an event's capture: ``captured_at`` (a datetime: when the phone
+    recorded it; the event's own ``at`` is its receipt) and ``received_late`` (the time between,
+    when longer than FIELD_LATE_AFTER)."""
+    event.captured_at = None
+    event.received_late = None
+    raw = event.data.get("captured_at") if isinstance(event.data, dict) else None
+    if not raw:
+        return
+    try:
+        captured = datetime.fromisoformat(raw)
+    except ValueError:
+        return
+    event.captured_at = captured
+    if event.at - captured > settings.FIELD_LATE_AFTER:
+        event.received_late = event.at - captured
 
 
 @dataclass

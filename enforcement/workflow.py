@@ -402,6 +402,10 @@ def case_reassign(
         raise InvalidInput(_("The officer is not in that team."))
     if team.street_id != case.street_id:
         raise InvalidInput(_("The team works in another street."))
+    if case.dispatch_target == DispatchTarget.DEPARTMENT:
+        raise InvalidInput(
+            _("The departments called answer this case; their calls are not reassigned here.")
+        )
     return _transition(
         case,
         action=EventKind.REASSIGN,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -33,7 +34,15 @@ class FieldDiscardView(WorkflowAPIMixin, APIView):
     )
     def post(self, request):
         data = self.input(s.FieldDiscardInputSerializer)
-        case = case_get(user=request.user, number=data["case"]) if data.get("case") else None
+        case = None
+        if data.get("case"):
+            try:
+                case = case_get(user=request.user, number=data["case"])
+            except Http404:
+                # Reassigned away from its author: the discard still goes into its history.
+                case = field.field_former_case(request.user, data["case"])
+                if case is None:
+                    raise
         entry = field.field_discard(
             actor=request.user,
             key=data["key"],

@@ -404,6 +404,19 @@ class CaseViewSet(
         response[REPLAYED_HEADER] = "true"
         return response
 
+    def _field_transition(self, name: str, serializer_class, run):
+        """A field step: as ``_transition``, but a case the caller had in hand and no longer
+        sees (reassigned to another team) is a conflict (409), not a 404: their phone keeps the
+        entry for them to discard."""
+        try:
+            return self._transition(name, serializer_class, run)
+        except Http404:
+            if field.field_former_case(self.request.user, self.kwargs["number"]) is None:
+                raise
+            raise Conflict(
+                _("This case was given to someone else and is no longer yours: not applied.")
+            ) from None
+
     def _capture(self, data) -> field.Capture | None:
         """The capture of a field entry (``captured_at`` sent), keyed by the Idempotency-Key
         (a new UUID without one)."""
@@ -440,7 +453,9 @@ class CaseViewSet(
                 expected_version=version,
             )
 
-        return self._field_replay() or self._transition("arrive", s.ArriveInputSerializer, run)
+        return self._field_replay() or self._field_transition(
+            "arrive", s.ArriveInputSerializer, run
+        )
 
     @_case_schema(s.ResolveInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
@@ -461,7 +476,9 @@ class CaseViewSet(
                 expected_version=version,
             )
 
-        return self._field_replay() or self._transition("resolve", s.ResolveInputSerializer, run)
+        return self._field_replay() or self._field_transition(
+            "resolve", s.ResolveInputSerializer, run
+        )
 
     @_case_schema(s.ReassignInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])

@@ -5,6 +5,7 @@ user saw; a stale one is answered with the conflict, never applied."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from enforcement import workflow
 from enforcement.choices import CaseStatus, EventKind, TimerStage
 from enforcement.events import case_history_check
+from enforcement.field import field_event_annotate
 from enforcement.permissions import phone_visible, supervision_respond_allowed
 from enforcement.selectors import case_get, case_page_get, supervision_list
 from enforcement.services import case_reporter_phone_reveal
@@ -94,6 +96,7 @@ def case_page_context(
     for event in events:
         event.from_label = _status_label(event.from_status)
         event.to_label = _status_label(event.to_status)
+        field_event_annotate(event)
     supervisions = list(supervision_list(user=user).filter(case=case).order_by("-opened_at", "-pk"))
     for supervision in supervisions:
         supervision.answerable = supervision.state == "open" and supervision_respond_allowed(
@@ -113,6 +116,8 @@ def case_page_context(
         "answer_form": SupervisionAnswerForm(),
         "conflict": conflict,
         "deadline_moves": _deadline_moves(events),
+        "far_arrivals": [e for e in events if e.kind == EventKind.ARRIVE and e.data.get("far")],
+        "arrive_warn_metres": settings.FIELD_ARRIVE_WARN_METRES,
     }
     if with_actions or forms or conflict:
         context.update(case_actions_context(request, case, forms=forms))

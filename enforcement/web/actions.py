@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from enforcement import workflow
-from enforcement.choices import EventKind
+from enforcement.choices import DispatchTarget, EventKind
 from enforcement.models import Case
 from enforcement.permissions import action_check, resolver_of
 
@@ -26,6 +26,7 @@ class CaseAction:
     transition: str
     right: str
     run: Callable
+    applies: Callable[[Case], bool] | None = None  # besides the status, whether it fits the case
 
 
 def _dispatch(case, actor, data, version):
@@ -62,6 +63,19 @@ CASE_ACTIONS: dict[str, CaseAction] = {
     ),
     "route": CaseAction(EventKind.DISPATCH, "dispatch", _route),
     "dispatch": CaseAction(EventKind.DISPATCH, "dispatch", _dispatch),
+    "reassign": CaseAction(
+        EventKind.REASSIGN,
+        "dispatch",
+        lambda case, actor, data, v: workflow.case_reassign(
+            case=case,
+            actor=actor,
+            team=data["team"],
+            officer=data.get("officer"),
+            reason=data.get("reason", ""),
+            expected_version=v,
+        ),
+        applies=lambda case: case.dispatch_target != DispatchTarget.DEPARTMENT,
+    ),
     "whistle": CaseAction(
         EventKind.DISPATCH,
         "whistle",
@@ -133,6 +147,7 @@ ACTION_LABELS = {
     "reject": _("Reject"),  # 不予受理
     "route": _("Route by the power list"),  # 按权力清单派发
     "dispatch": _("Dispatch"),  # 派发
+    "reassign": _("Reassign"),  # 改派
     "whistle": _("Whistle departments"),  # 吹哨
     "merge": _("Merge into"),  # 合并
     "verify": _("Verify and close"),  # 核查结案
@@ -158,6 +173,8 @@ def case_actions_available(user, case: Case) -> list[str]:
     available = []
     for name, action in CASE_ACTIONS.items():
         if case.status not in workflow.TRANSITIONS[action.transition].sources:
+            continue
+        if action.applies is not None and not action.applies(case):
             continue
         if not _may(user, action, case):
             continue

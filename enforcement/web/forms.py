@@ -67,18 +67,8 @@ class RouteForm(CaseActionForm):
     )
 
 
-class DispatchForm(CaseActionForm):
-    target = forms.ChoiceField(
-        label=_("Send to"),
-        choices=[
-            (DispatchTarget.TEAM, DispatchTarget.TEAM.label),
-            (DispatchTarget.GRID, DispatchTarget.GRID.label),
-        ],
-    )
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
-    officer = forms.ModelChoiceField(
-        label=_("Officer (optional)"), queryset=Officer.objects.none(), required=False
-    )
+class TeamChoiceForm(CaseActionForm):
+    """The street's teams and officers as the choices of ``team`` and ``officer``."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +83,32 @@ class DispatchForm(CaseActionForm):
         self.fields["officer"].label_from_instance = lambda officer: (
             f"{officer.user.get_full_name() or officer.user.username} · {officer.team.name}"
         )
+
+
+class DispatchForm(TeamChoiceForm):
+    target = forms.ChoiceField(
+        label=_("Send to"),
+        choices=[
+            (DispatchTarget.TEAM, DispatchTarget.TEAM.label),
+            (DispatchTarget.GRID, DispatchTarget.GRID.label),
+        ],
+    )
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    officer = forms.ModelChoiceField(
+        label=_("Officer (optional)"), queryset=Officer.objects.none(), required=False
+    )
+
+
+class ReassignForm(TeamChoiceForm):
+    """Another team or officer for a case in hand (改派)."""
+
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none())
+    officer = forms.ModelChoiceField(
+        label=_("Officer (optional)"), queryset=Officer.objects.none(), required=False
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, required=False, widget=forms.Textarea(TEXT)
+    )
 
 
 class WhistleForm(CaseActionForm):
@@ -170,6 +186,7 @@ ACTION_FORMS: dict[str, type[CaseActionForm]] = {
     "reject": RejectForm,
     "route": RouteForm,
     "dispatch": DispatchForm,
+    "reassign": ReassignForm,
     "whistle": WhistleForm,
     "merge": MergeForm,
     "verify": VerifyForm,

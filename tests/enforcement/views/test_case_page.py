@@ -70,7 +70,8 @@ def test_the_actions_offered_follow_the_status_and_the_role(world):
         "transfer",
         "suspend",
     ]
-    assert offered("hh_command", "A") == ["transfer", "suspend"]
+    assert offered("hh_command", "A") == ["reassign", "transfer", "suspend"]
+    assert "reassign" not in offered("hh_command", "D")  # with the departments
     assert offered("dept_liaison", "D") == []
     assert offered("hh_officer", "A") == []
 
@@ -375,3 +376,25 @@ def test_a_provisional_deadline_and_a_calendar_move_are_shown(world):
     assert 'class="badge badge-provisional"' in html
     assert "受理: 2027-01-29 17:00 → 2027-02-01 17:00" in html
     assert "2027年节假日安排通知" in html
+
+
+def test_the_command_centre_reassigns_a_case_in_hand(world):
+    from enforcement.models import Officer, Team
+
+    a = world["cases"]["A"]
+    team = Team.objects.get(street__code=a.street.code, name="红花执法2中队")
+    officer = Officer.objects.filter(team=team).order_by("pk").first()
+    response = browser_for(world, "hh_command").post(
+        act(a.number, "reassign"),
+        {"version": a.version, "team": team.pk, "officer": officer.pk, "reason": "就近"},
+    )
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert (a.team, a.officer, a.status, a.version) == (team, officer, "dispatched", 4)
+    event = a.events.order_by("-sequence").first()
+    assert (event.kind, event.data["reason"]) == ("reassign", "就近")
+    # From the version seen before: a conflict, nothing changed.
+    stale = browser_for(world, "hh_command").post(
+        act(a.number, "reassign"), {"version": a.version - 1, "team": team.pk}
+    )
+    assert stale.status_code == 409
