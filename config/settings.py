@@ -396,6 +396,8 @@ SPECTACULAR_SETTINGS = {
     # the other models' status fields and comes out as a hash-suffixed name (drf_spectacular.W001).
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "enforcement.choices.CaseStatus",
+        "HandlingModeEnum": "enforcement.choices.HandlingMode",
+        "SelfHandlingModeEnum": "enforcement.choices.SELF_HANDLING_MODES",
     },
     # Every operation declares the problem+json errors it can answer (core.api).
     "POSTPROCESSING_HOOKS": [

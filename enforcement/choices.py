@@ -157,6 +157,13 @@ class WebhookDeliveryState(models.TextChoices):
     FAILED = "failed", _("Failed")  # gave up after 24 hours of retries
 
 
+# The handling modes of a problem a grid worker handles in the grid (自处置): not a penalty.
+SELF_HANDLING_MODES = [
+    (HandlingMode.SERVICE.value, HandlingMode.SERVICE.label),
+    (HandlingMode.MANAGEMENT.value, HandlingMode.MANAGEMENT.label),
+]
+
+
 class FieldAction(models.TextChoices):
     """What an entry of a field phone's outbox does (enforcement.field)."""
 

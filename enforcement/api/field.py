@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 from enforcement import field
 from enforcement.api import serializers as s
 from enforcement.api.views import IDEMPOTENCY_KEY, WorkflowAPIMixin
+from enforcement.permissions import action_allowed
 from enforcement.selectors import case_get
 
 
@@ -33,6 +36,8 @@ class FieldDiscardView(WorkflowAPIMixin, APIView):
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):
+        if not action_allowed(request.user, "resolve"):
+            raise PermissionDenied(_("Your role may not do this."))
         data = self.input(s.FieldDiscardInputSerializer)
         case = None
         if data.get("case"):

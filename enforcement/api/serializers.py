@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from core.api import CodeRelatedField, FieldsBuiltOnce
 from enforcement.choices import (
+    SELF_HANDLING_MODES,
     CaseSource,
     DispatchTarget,
     FieldAction,
@@ -344,13 +345,7 @@ class CaseIntakeInputSerializer(serializers.Serializer):
     )
     self_handle = serializers.BooleanField(required=False, default=False)
     result = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    handling_mode = serializers.ChoiceField(
-        choices=[
-            (HandlingMode.SERVICE, HandlingMode.SERVICE.label),
-            (HandlingMode.MANAGEMENT, HandlingMode.MANAGEMENT.label),
-        ],
-        required=False,
-    )
+    handling_mode = serializers.ChoiceField(choices=SELF_HANDLING_MODES, required=False)
     after_photos = serializers.ListField(
         child=serializers.FileField(), required=False, max_length=12
     )

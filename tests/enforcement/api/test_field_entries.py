@@ -413,3 +413,11 @@ def test_lateness_per_author_counts_entries_received_late(world, officer_a):
 def test_distance_is_the_great_circle():
     assert distance_m(32.0, 118.8, 32.0, 118.8) == 0
     assert 110_000 < distance_m(32.0, 118.8, 33.0, 118.8) < 112_000
+
+
+def test_only_the_field_and_the_street_record_discards(world):
+    body = {"key": str(uuid.uuid4()), "action": "report", "captured_at": captured()}
+    url = "/api/v1/field-entries/discard/"
+    assert client_for(world, "key:cg").post(url, body, format="json").status_code == 403
+    assert client_for(world, "anonymous").post(url, body, format="json").status_code in (401, 403)
+    assert client_for(world, "hh_grid").post(url, body, format="json").status_code == 201
