@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.choices import Role
 from core.models import Notification
 from core.navigation import reference_url, start_page
 from core.selectors import HealthReport, health_report, notifications_unread, user_roles
@@ -34,9 +33,7 @@ def home(request):
     url = start_page(request.user)
     if url is not None:
         return redirect(url)
-    roles = user_roles(user=request.user)
-    field_role = any(role in (Role.OFFICER, Role.GRID_WORKER) for role in roles)
-    return render(request, "core/home.html", {"roles": roles, "field_role": field_role})
+    return render(request, "core/home.html", {"roles": user_roles(user=request.user)})
 
 
 @login_required

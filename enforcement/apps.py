@@ -47,6 +47,15 @@ class EnforcementConfig(AppConfig):
             )
         )
         nav_register(NavItem("enforcement:inbox", _("Calls inbox"), liaison, start_for=liaison))
+        # The field's phone pages (issue 16): an officer starts at the tasks, a grid worker at
+        # the report form; the command centre sees how late their entries arrive.
+        officer = frozenset({Role.OFFICER})
+        grid = frozenset({Role.GRID_WORKER})
+        nav_register(NavItem("enforcement:field-tasks", _("My tasks"), officer, start_for=officer))
+        nav_register(NavItem("enforcement:field-report", _("Report"), grid, start_for=grid))
+        nav_register(NavItem("enforcement:field-reports", _("My reports"), grid))
+        nav_register(NavItem("enforcement:field-outbox", _("Outbox"), officer | grid))
+        nav_register(NavItem("enforcement:field-sync", _("Field sync"), street))
 
         def case_url(reference: str) -> str | None:
             # Case numbers are the only references enforcement's notifications carry.

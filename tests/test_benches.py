@@ -45,6 +45,7 @@ BENCHES = {
     "platform_soak": False,  # SQLite and the embedded broker, as `make run`
     "deadlines_recount": True,
     "web_pages": True,
+    "field_pages": True,  # and Debian's Chromium at /usr/bin/chromium
 }
 # What the suite's environment may hold for its own settings (DATABASE_URL, a test SECRET_KEY,
 # DJANGO_SETTINGS_MODULE …): a bench sets what it needs itself, as on a developer's shell, so
@@ -307,6 +308,35 @@ def test_web_pages_smoke_answers_every_page_at_both_sizes(services, smoke_runs):
     assert calls > 0
     assert supervisions > 0
     assert files >= 3
+    assert_scratch_gone(line)
+
+
+# In Debian's Chromium: run by `make test-browser`, which installs it where it is missing.
+@pytest.mark.browser
+def test_field_pages_smoke_loads_the_task_list_and_queues_a_photo(services, smoke_runs):
+    # given the documented command; when it runs with --smoke
+    line = smoke_line(smoke_runs.lines("field_pages"))
+
+    # then the task list's first load was counted with the service worker's install, every
+    # repeat load (slow 3G, 400 ms latency, offline) was answered by the service worker and
+    # drawn, the 12-megapixel photo was scaled and queued, and its scratch database and
+    # VAR_DIR are gone
+    found = re.search(
+        r"smoke ok: the task list's first load counted ([\d,]+) requests \(([\d,]+) by the "
+        r"service worker\), all 200, ([\d,]+) of ([\d,]+) tasks shown; ([\d,]+) repeat "
+        r"load\(s\) on slow 3G, ([\d,]+) repeat load\(s\) at 400-ms latency, ([\d,]+) repeat "
+        r"load\(s\) offline, all answered by the service worker and drawn; ([\d,]+) photo\(s\) "
+        r"of 4000×3000 scaled to at most 2,000,000 pixels and queued in the outbox",
+        line,
+    )
+    assert found, line
+    requests, by_worker, shown, made, slow, latency, offline, photos = (
+        number(group) for group in found.groups()
+    )
+    assert requests > by_worker > 0
+    assert shown == made > 0
+    assert slow == latency == offline >= 1
+    assert photos >= 1
     assert_scratch_gone(line)
 
 

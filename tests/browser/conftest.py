@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.enforcement.api.conftest import world  # noqa: F401 -- the API tests' small world
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

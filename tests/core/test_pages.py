@@ -47,9 +47,9 @@ def test_login_shows_the_home_page_with_the_role_and_logout_returns_to_login(cli
         "/accounts/login/", {"username": "hh_officer", "password": "shaoxiang-demo"}, follow=True
     )
     html = response.content.decode()
-    assert response.redirect_chain == [("/", 302)]
-    assert "欢迎，王建军" in html
-    assert "您的角色： 执法队员" in html
+    # an officer starts at their tasks (core.navigation)
+    assert response.redirect_chain == [("/", 302), ("/field/tasks/", 302)]
+    assert "我的任务" in html and "王建军" in html
 
     response = client.post("/accounts/logout/", follow=True)
     assert response.redirect_chain == [("/accounts/login/", 302)]
@@ -66,9 +66,12 @@ def test_admin_is_reachable_for_the_district_admin(client, demo):
 def test_several_roles_are_listed_in_role_order_with_the_language_separator(client):
     from tests.factories.users import UserFactory
 
-    user = UserFactory(username="both", first_name="孙丽", roles=["grid_worker", "officer"])
+    # roles without a start page of their own: the home card lists them
+    user = UserFactory(
+        username="both", first_name="孙丽", roles=["district_admin", "legal_reviewer"]
+    )
     client.force_login(user)
 
-    assert "您的角色： 执法队员、网格员" in client.get("/").content.decode()
+    assert "您的角色： 法制审核、区级管理员" in client.get("/").content.decode()
     client.cookies["django_language"] = "en"
-    assert "Your roles: Enforcement officer, Grid worker" in client.get("/").content.decode()
+    assert "Your roles: Legal reviewer, District administrator" in client.get("/").content.decode()

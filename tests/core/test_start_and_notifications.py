@@ -22,8 +22,8 @@ def signed_in(username: str) -> Client:
         ("hh_command", "/desk/"),
         ("dept_liaison", "/inbox/"),
         ("hh_leader", "/dashboard/"),
-        ("hh_officer", None),
-        ("hh_grid", None),
+        ("hh_officer", "/field/tasks/"),
+        ("hh_grid", "/field/report/"),
         ("district_admin", None),
     ],
 )
@@ -36,11 +36,14 @@ def test_each_role_lands_on_its_own_page(demo, username, start):
         assert response.status_code == 200
 
 
-def test_the_field_roles_are_told_their_pages_come_next(demo):
-    html = signed_in("hh_officer").get("/").content.decode()
+def test_the_field_roles_start_at_their_phone_pages(demo):
+    officer = signed_in("hh_officer").get("/")
+    grid = signed_in("hh_grid").get("/")
 
-    assert "执法队员和网格员的手机页面" in html
-    assert 'href="/desk/"' not in html
+    assert officer.status_code == 302 and officer["Location"] == "/field/tasks/"
+    assert grid.status_code == 302 and grid["Location"] == "/field/report/"
+    html = signed_in("hh_officer").get("/field/tasks/").content.decode()
+    assert 'href="/desk/"' not in html and 'href="/field/outbox/"' in html
 
 
 def test_the_top_bar_lists_the_pages_of_the_role(demo):
@@ -136,7 +139,9 @@ def test_the_notifications_list_has_a_constant_query_budget(demo, django_assert_
     ("username", "path"),
     [
         (None, "/accounts/login/"),
-        ("hh_officer", "/"),
+        ("hh_officer", "/field/tasks/"),
+        ("hh_grid", "/field/report/"),
+        ("hh_command", "/desk/field-sync/"),
         ("hh_command", "/desk/"),
         ("hh_command", "/notifications/"),
         ("dept_liaison", "/inbox/"),

@@ -32,6 +32,7 @@ ROOT = Path(settings.BASE_DIR)
 VENDOR = ROOT / "static" / "vendor"
 MANIFEST = VENDOR / "MANIFEST.md"
 HTMX = "static/vendor/htmx.org-2.0.11/htmx.min.js"
+IDB_KEYVAL = "static/vendor/idb-keyval-6.3.0/umd.js"
 HEADER = (
     "| name | version | path | tarball | tarball path | sha256 | licence | changes |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
@@ -89,10 +90,12 @@ def test_the_manifest_lists_exactly_the_files_under_static_vendor():
     assert sorted(file.path for file in files if file.path.endswith(".js")) == [
         "static/vendor/echarts-6.1.0/echarts.min.js",
         HTMX,
+        IDB_KEYVAL,
     ]
     assert {(file.name, file.version) for file in files} == {
         ("htmx.org", "2.0.11"),
         ("echarts", "6.1.0"),
+        ("idb-keyval", "6.3.0"),
     }
 
 
@@ -115,7 +118,7 @@ def test_the_command_passes_offline():
     call_command("vendor_check", "--offline", stdout=out)
 
     # then every file matches
-    assert out.getvalue() == "6 vendored file(s) match the manifest.\n"
+    assert out.getvalue() == "8 vendored file(s) match the manifest.\n"
 
 
 def test_no_vendored_script_has_a_source_map_comment_left():
@@ -131,7 +134,11 @@ def test_no_vendored_script_has_a_source_map_comment_left():
     }
 
     # then none has one
-    assert found == {HTMX: [], "static/vendor/echarts-6.1.0/echarts.min.js": []}
+    assert found == {
+        HTMX: [],
+        "static/vendor/echarts-6.1.0/echarts.min.js": [],
+        IDB_KEYVAL: [],
+    }
 
 
 def test_a_tampered_copy_is_reported_with_its_name(tmp_path):
@@ -312,10 +319,12 @@ def test_the_command_passes_online_against_matching_tarballs(monkeypatch):
     call_command("vendor_check", stdout=out)
 
     # then everything matches, and each tarball was downloaded once
-    assert out.getvalue() == "6 vendored file(s) match the manifest and their npm tarballs.\n"
+    assert out.getvalue() == "8 vendored file(s) match the manifest and their npm tarballs.\n"
     assert asked == [
         "https://registry.npmjs.org/htmx.org/2.0.11",
         "https://registry.npmjs.org/htmx.org/-/htmx.org-2.0.11.tgz",
         "https://registry.npmjs.org/echarts/6.1.0",
         "https://registry.npmjs.org/echarts/-/echarts-6.1.0.tgz",
+        "https://registry.npmjs.org/idb-keyval/6.3.0",
+        "https://registry.npmjs.org/idb-keyval/-/idb-keyval-6.3.0.tgz",
     ]
