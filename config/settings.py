@@ -317,7 +317,8 @@ DUPLICATE_WINDOW_HOURS = env_int("DUPLICATE_WINDOW_HOURS", 24, minimum=1)
 CRIMINAL_GOODS_THRESHOLD_YUAN = env_int("CRIMINAL_GOODS_THRESHOLD_YUAN", 50000, minimum=1)
 
 # The field's phones (issue 16). An on-scene sign-in farther than this from the case (metres) is
-# recorded and shown to the command centre as a warning, not refused (a phone's position can be off).
+# recorded and shown to the command centre as a warning, not refused (a phone's position can be
+# off).
 FIELD_ARRIVE_WARN_METRES = env_int("FIELD_ARRIVE_WARN_METRES", 200, minimum=1)
 # An entry the platform receives later than this after the phone captured it counts as late in the
 # command centre's field-sync page (a dead spot or a stuck phone shows).

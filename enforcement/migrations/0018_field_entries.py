@@ -6,44 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enforcement', '0017_webhook_hardening'),
+        ("enforcement", "0017_webhook_hardening"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='caseevent',
-            name='kind',
-            field=models.CharField(choices=[('intake', 'Reported'), ('accept', 'Accepted'), ('reject', 'Rejected'), ('dispatch', 'Dispatched'), ('arrive', 'Arrived on scene'), ('resolve', 'Resolved'), ('verify', 'Verified and closed'), ('reopen', 'Sent back for rework'), ('transfer', 'Transferred'), ('suspend', 'Suspended'), ('resume', 'Resumed'), ('merge', 'Merged into another case'), ('merged_in', 'Another case merged in'), ('calls_done', 'Departments completed'), ('calls_returned', 'Every department returned it'), ('supervision', 'Supervision opened'), ('supervision_answer', 'Supervision answered'), ('route', 'Routed'), ('penalty_file', 'Case filed (立案)'), ('penalty_step', 'Investigation step'), ('legal_review', 'Legal review'), ('penalty_decide', 'Penalty decided'), ('evidence', 'Evidence attached'), ('phone_reveal', "Reporter's phone read"), ('call', 'Department called'), ('call_report_in', 'Department reported in'), ('call_accept', 'Department took it on'), ('call_complete', 'Department completed'), ('call_return', 'Department returned it'), ('import', 'Imported from history'), ('deadline_move', 'Deadline moved by the calendar'), ('reassign', 'Reassigned'), ('field_discard', 'Field entry discarded')], max_length=24, verbose_name='kind'),
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("intake", "Reported"),
+                    ("accept", "Accepted"),
+                    ("reject", "Rejected"),
+                    ("dispatch", "Dispatched"),
+                    ("arrive", "Arrived on scene"),
+                    ("resolve", "Resolved"),
+                    ("verify", "Verified and closed"),
+                    ("reopen", "Sent back for rework"),
+                    ("transfer", "Transferred"),
+                    ("suspend", "Suspended"),
+                    ("resume", "Resumed"),
+                    ("merge", "Merged into another case"),
+                    ("merged_in", "Another case merged in"),
+                    ("calls_done", "Departments completed"),
+                    ("calls_returned", "Every department returned it"),
+                    ("supervision", "Supervision opened"),
+                    ("supervision_answer", "Supervision answered"),
+                    ("route", "Routed"),
+                    ("penalty_file", "Case filed (立案)"),
+                    ("penalty_step", "Investigation step"),
+                    ("legal_review", "Legal review"),
+                    ("penalty_decide", "Penalty decided"),
+                    ("evidence", "Evidence attached"),
+                    ("phone_reveal", "Reporter's phone read"),
+                    ("call", "Department called"),
+                    ("call_report_in", "Department reported in"),
+                    ("call_accept", "Department took it on"),
+                    ("call_complete", "Department completed"),
+                    ("call_return", "Department returned it"),
+                    ("import", "Imported from history"),
+                    ("deadline_move", "Deadline moved by the calendar"),
+                    ("reassign", "Reassigned"),
+                    ("field_discard", "Field entry discarded"),
+                ],
+                max_length=24,
+                verbose_name="kind",
+            ),
         ),
         migrations.CreateModel(
-            name='FieldEntry',
+            name="FieldEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255, verbose_name='entry key')),
-                ('action', models.CharField(choices=[('arrive', 'On-scene sign-in'), ('resolve', 'Result'), ('report', 'Report'), ('self_handle', 'Handled in the grid')], max_length=16, verbose_name='action')),
-                ('outcome', models.CharField(choices=[('applied', 'Applied'), ('applied_after_conflict', 'Applied after a conflict'), ('discarded', 'Discarded by its author')], max_length=24, verbose_name='outcome')),
-                ('captured_at', models.DateTimeField(verbose_name='captured')),
-                ('received_at', models.DateTimeField(verbose_name='received')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('accuracy', models.FloatField(blank=True, null=True, verbose_name='accuracy (m)')),
-                ('distance_m', models.FloatField(blank=True, null=True, verbose_name='distance from the case (m)')),
-                ('far', models.BooleanField(default=False, verbose_name='far from the case')),
-                ('based_on_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('applied_on_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='field_entries', to='enforcement.case', verbose_name='case')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='field_entries', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=255, verbose_name="entry key")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("arrive", "On-scene sign-in"),
+                            ("resolve", "Result"),
+                            ("report", "Report"),
+                            ("self_handle", "Handled in the grid"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("applied_after_conflict", "Applied after a conflict"),
+                            ("discarded", "Discarded by its author"),
+                        ],
+                        max_length=24,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("captured_at", models.DateTimeField(verbose_name="captured")),
+                ("received_at", models.DateTimeField(verbose_name="received")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("accuracy", models.FloatField(blank=True, null=True, verbose_name="accuracy (m)")),
+                (
+                    "distance_m",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="distance from the case (m)"
+                    ),
+                ),
+                ("far", models.BooleanField(default=False, verbose_name="far from the case")),
+                ("based_on_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("applied_on_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="field_entries",
+                        to="enforcement.case",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="field_entries",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'field entry',
-                'verbose_name_plural': 'field entries',
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['received_at'], name='enforcement_field_received')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'key'), name='enforcement_field_entry_once')],
+                "verbose_name": "field entry",
+                "verbose_name_plural": "field entries",
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(fields=["received_at"], name="enforcement_field_received")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "key"), name="enforcement_field_entry_once"
+                    )
+                ],
             },
         ),
     ]
