@@ -45,7 +45,7 @@ from enforcement.choices import (
 from enforcement.events import case_event_record
 from enforcement.evidence import evidence_attach
 from enforcement.models import Case, FieldEntry, MatterType, Officer
-from enforcement.permissions import action_check, scope_of
+from enforcement.permissions import scope_of
 from enforcement.selectors import case_list, cases_with_clock
 from enforcement.services import case_intake
 from enforcement.workflow import InvalidInput
@@ -301,6 +301,7 @@ def field_report(
     address: str = "",
     source: str = CaseSource.GRID_REPORT,
     self_handling: SelfHandling | None = None,
+    **intake_fields,
 ) -> FieldReport:
     """A problem found on patrol, filed through the same intake as the API
     (enforcement.services.case_intake: the cell found from the point, duplicates linked, the
@@ -308,7 +309,8 @@ def field_report(
     grid: before and after photos, and the case resolved in the worker's name, waiting for
     verification. Self-handling is for the worker's own cells only; elsewhere the report is
     filed all the same (nothing captured is lost) and waits for the command centre, and
-    ``self_handle_refused`` says why."""
+    ``self_handle_refused`` says why. ``intake_fields``: the rest of case_intake's (street,
+    severity, the reporter, an external id)."""
     done = _entry_done(actor, capture.key)
     if done is not None:
         return FieldReport(case=done.case, created=False)
@@ -326,6 +328,7 @@ def field_report(
             lng=capture.lng,
             address=address,
             actor=actor,
+            **intake_fields,
         )
         case = intake.case
         before = _photos_attach(case, actor, photos)
@@ -500,11 +503,6 @@ def field_second_officers(user, *, on: date | None = None) -> list[Officer]:
         .select_related("user")
         .order_by("user__username")
     )
-
-
-def field_action_check(user, action: str, case: Case) -> None:
-    """The right to take a field step on ``case`` (enforcement.permissions.action_check)."""
-    action_check(user, action, case)
 
 
 def field_event_annotate(event) -> None:

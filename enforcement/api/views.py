@@ -275,8 +275,15 @@ class CaseViewSet(
             address=data.get("address", ""),
             source=source,
             self_handling=self_handling,
+            external_id=data.get("external_id", ""),
+            street=data.get("street"),
+            severity=data.get("severity"),
+            reporter_name=data.get("reporter_name", ""),
+            reporter_phone=data.get("reporter_phone", ""),
         )
         case = report.case
+        if not report.created and not case_list(user=self.request.user).filter(pk=case.pk).exists():
+            raise Conflict(_("A case with this source and external id exists already."))
         body = s.CaseCreatedSerializer(case, context=self.get_serializer_context()).data
         body["self_handle_refused"] = report.self_handle_refused
         response = Response(

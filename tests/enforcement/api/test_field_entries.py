@@ -421,3 +421,31 @@ def test_only_the_field_and_the_street_record_discards(world):
     assert client_for(world, "key:cg").post(url, body, format="json").status_code == 403
     assert client_for(world, "anonymous").post(url, body, format="json").status_code in (401, 403)
     assert client_for(world, "hh_grid").post(url, body, format="json").status_code == 201
+
+
+def test_an_intake_with_photos_keeps_the_reporter_and_the_severity(world):
+    lat, lng = point_in(HH_GRID_CELL)
+    matter = MatterType.objects.order_by("code").first()
+    response = post(
+        client_for(world, "hh_command"),
+        "/api/v1/cases/",
+        {
+            "source": "resident",
+            "matter_type": matter.code,
+            "description": "居民来访，带照片",
+            "lat": lat,
+            "lng": lng,
+            "severity": "major",
+            "reporter_name": "赵女士",
+            "reporter_phone": "13912345678",
+            "photos": [photo("visit")],
+        },
+    )
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(number=response.json()["number"])
+    assert (case.severity, case.reporter_name, case.reporter_phone_masked) == (
+        "major",
+        "赵女士",
+        "139****5678",
+    )
+    assert list(case.evidence.values_list("sha256", flat=True)) == [sha("visit")]
