@@ -1,4 +1,5 @@
-"""In Chromium on a phone-sized screen: the Chinese login page, a login, the language switch."""
+"""In Chromium on a phone-sized screen: the Chinese login page, a login (the officer lands on
+their tasks), the language switch, the logout."""
 
 import pytest
 
@@ -19,14 +20,14 @@ def test_officer_logs_in_switches_to_english_and_logs_out(live_server, page, dem
     page.get_by_label("密码").fill("shaoxiang-demo")
     page.get_by_role("button", name="登录").click()
 
-    # then the home page greets them with their role
-    page.wait_for_url(f"{live_server.url}/")
-    assert page.locator("h1").inner_text() == "欢迎，王建军"
-    page.screenshot(path=str(tmp_path / "home-zh.png"))
+    # then they land on their tasks (the officer's start page)
+    page.wait_for_url(f"{live_server.url}/field/tasks/")
+    assert page.locator("h1").inner_text().startswith("我的任务")
+    page.screenshot(path=str(tmp_path / "tasks-zh.png"))
 
     # when they switch to English, the same page speaks English
     page.select_option("#language-select", "en")
-    page.wait_for_selector("text=Welcome, 王建军")
+    page.wait_for_selector("h1:has-text('My tasks')")
     assert page.get_by_role("button", name="Log out").is_visible()
 
     # and logging out returns to the (now English) login page
