@@ -7,3 +7,10 @@ class AssessmentConfig(AppConfig):
 
     name = "assessment"
     verbose_name = _("Assessment")
+
+    def ready(self):
+        from core.choices import Role
+        from core.navigation import NavItem, nav_register
+
+        callers = frozenset({Role.CALLBACK_CALLER})
+        nav_register(NavItem("assessment:callbacks", _("Callbacks"), callers, start_for=callers))

@@ -326,6 +326,22 @@ FIELD_LATE_AFTER = timedelta(minutes=env_int("FIELD_LATE_AFTER_MINUTES", 5, mini
 # A capture time further ahead of the platform's clock than this marks the phone's clock as wrong.
 FIELD_CLOCK_SKEW = timedelta(minutes=5)
 
+# Assessment (issue 17): a rate or a median over fewer cases (or calls, or callbacks) than this is
+# reported as "too few cases" and never ranked: two cases make 50% of nothing (assessment.kpis).
+ASSESSMENT_MIN_CASES = env_int("ASSESSMENT_MIN_CASES", 10, minimum=1)
+
+# Callbacks (回访, assessment.callbacks): the share of each day's closed cases with a reporter phone
+# called back, in percent (12345 work orders: all of them).
+_CALLBACK_PERCENT = env_int("CALLBACK_RATE_PERCENT", 20, minimum=0)
+if _CALLBACK_PERCENT > 100:
+    config_fail("CALLBACK_RATE_PERCENT", f"expected 0 to 100, got {_CALLBACK_PERCENT}")
+CALLBACK_RATE = _CALLBACK_PERCENT / 100
+# The daily rollups (assessment.rollups) recompute the last this many days every hour, so that a
+# late event (a verification, a resume moving a deadline) corrects its day.
+ROLLUP_DAYS_BACK = env_int("ROLLUP_DAYS_BACK", 35, minimum=1)
+# Days after a period's results are published within which a department may appeal a point (申诉).
+ASSESSMENT_APPEAL_DAYS = env_int("ASSESSMENT_APPEAL_DAYS", 7, minimum=1)
+
 # --- the closed loop's clock ----------------------------------------------------------------------
 # Beat sends the timer sweep this often (seconds); a timer fires at most about this late.
 TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 5, minimum=1)
@@ -465,6 +481,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "calendar-alert": {
         "task": "core.tasks.calendar_alert_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "rollups": {
+        "task": "assessment.tasks.rollups_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "callbacks-draw": {
+        "task": "assessment.tasks.callbacks_draw_task",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },

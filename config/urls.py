@@ -22,6 +22,7 @@ urlpatterns = [
     path("powers/", include("powers.urls")),
     path("", include("core.urls")),
     path("", include("enforcement.urls")),
+    path("", include("assessment.urls")),
     path("open311/v2/", include(("enforcement.api.open311_urls", "open311"))),
     # OpenAPI 3 and Swagger UI, served from our own static files (drf-spectacular's sidecar).
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     LEGAL_REVIEWER = "legal_reviewer", _("Legal reviewer")
     STREET_LEADER = "street_leader", _("Street leader")
     DISTRICT_ADMIN = "district_admin", _("District administrator")
+    CALLBACK_CALLER = "callback_caller", _("Callback caller")  # 回访员 (assessment.callbacks)
 
 
 class Component(models.TextChoices):

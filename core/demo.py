@@ -27,6 +27,7 @@ DEMO_USERS = [
     ("dept_liaison", Role.DEPARTMENT_LIAISON, "周杰", False),
     ("legal_reviewer", Role.LEGAL_REVIEWER, "吴芳", False),
     ("district_admin", Role.DISTRICT_ADMIN, "徐明", True),
+    ("hh_callback", Role.CALLBACK_CALLER, "孙丽", False),
 ]
 
 

@@ -109,6 +109,8 @@ class EventKind(models.TextChoices):
     DEADLINE_MOVE = "deadline_move", _("Deadline moved by the calendar")  # enforcement.deadlines
     REASSIGN = "reassign", _("Reassigned")  # another team or officer, the status unchanged
     FIELD_DISCARD = "field_discard", _("Field entry discarded")  # enforcement.field
+    CALLBACK = "callback", _("Callback to the reporter")  # 回访 (assessment.callbacks)
+    CALLBACK_REWORK = "callback_rework", _("Sent back for rework after a callback")
 
 
 class TimerStage(models.TextChoices):

@@ -100,7 +100,7 @@ def demo_seed(report) -> None:
 
 # The demo's people and the containers whose cases they see (enforcement.permissions).
 STREET_STAFF = {
-    "320104010": ("hh_command", "hh_leader"),
+    "320104010": ("hh_command", "hh_leader", "hh_callback"),
     "320104003": ("fzm_command", "fzm_leader"),
 }
 LIAISON_DEPARTMENT = ("dept_liaison", "CG")  # the liaison of the city management bureau

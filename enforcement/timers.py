@@ -101,7 +101,12 @@ def _stages_at_start(case: Case, action: str) -> list[str]:
     major = case.severity == Severity.MAJOR
     if action == EventKind.INTAKE:
         return [T.ACCEPT]
-    if action in (EventKind.ACCEPT, EventKind.REOPEN, EventKind.CALLS_RETURNED):
+    if action in (
+        EventKind.ACCEPT,
+        EventKind.REOPEN,
+        EventKind.CALLBACK_REWORK,
+        EventKind.CALLS_RETURNED,
+    ):
         return [T.DISPATCH]
     if action == EventKind.DISPATCH:
         if case.dispatch_target == DispatchTarget.DEPARTMENT:

@@ -60,6 +60,8 @@ TRANSITIONS: dict[str, Transition] = {
     EventKind.SUSPEND: Transition((S.ACCEPTED, S.DISPATCHED, S.ON_SCENE), S.SUSPENDED),
     EventKind.RESUME: Transition((S.SUSPENDED,), None),
     EventKind.MERGE: Transition((S.REPORTED, S.ACCEPTED), S.MERGED),
+    # The reporter said on the callback (回访) that the problem is not solved.
+    EventKind.CALLBACK_REWORK: Transition((S.CLOSED,), S.REOPENED),
     EventKind.REASSIGN: Transition((S.DISPATCHED, S.ON_SCENE), None, keeps_status=True),
     # Set by the department calls, not by hand: every called department has finished.
     EventKind.CALLS_DONE: Transition((S.DISPATCHED,), S.RESOLVED),
@@ -347,6 +349,19 @@ def case_reopen(*, case: Case, actor, reason: str, expected_version: int | None 
         actor=actor,
         expected_version=expected_version,
         data={"reason": reason.strip()},
+        fields={"reopen_count": F("reopen_count") + 1},
+    )
+
+
+def case_rework_after_callback(*, case: Case, actor, callback_id: int, note: str = "") -> Case:
+    """A closed case whose reporter said on the callback that the problem is not solved goes
+    back for rework (返工), counted like a failed verification; its dispatch clock starts
+    again. Called by assessment.callbacks.callback_record."""
+    return _transition(
+        case,
+        action=EventKind.CALLBACK_REWORK,
+        actor=actor,
+        data={"callback": callback_id, "note": note.strip()},
         fields={"reopen_count": F("reopen_count") + 1},
     )
 

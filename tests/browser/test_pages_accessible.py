@@ -26,11 +26,33 @@ PAGES = [
     ("dept_liaison", None, (390, 844)),
     ("dept_liaison", "/inbox/?state=done", (1920, 1080)),
     ("hh_leader", "/powers/usage/320104010/", (1920, 1080)),
+    ("hh_callback", "CALLBACKS", (390, 844)),
+    ("hh_callback", "CALLBACKS", (1920, 1080)),
 ]
 # Django's admin keeps to the policy too; its own markup is Django's (axe finds a <ul> holding
 # more than <li> and breadcrumb links told apart by colour alone in 5.2), so only the policy is
 # asked of it here.
 ADMIN_PAGES = ["/admin/", "/admin/enforcement/case/", "/admin/enforcement/timer/"]
+
+
+def callback_waiting(case) -> None:
+    """``case`` taken round the loop to closed and drawn for a callback."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from assessment.callbacks import callbacks_draw
+    from enforcement import workflow
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    command, grid = users["hh_command"], users["hh_grid"]
+    case = workflow.case_accept(case=case, actor=command)
+    case = workflow.case_dispatch(case=case, actor=command, target="grid")
+    case = workflow.case_arrive(case=case, actor=grid, lat=case.lat, lng=case.lng)
+    case = workflow.case_resolve(case=case, actor=grid, result="已清理", handling_mode="service")
+    workflow.case_verify(case=case, actor=command)
+    callbacks_draw(street=case.street, day=timezone.localdate(), rate=Decimal("1"))
 
 
 @pytest.mark.parametrize(("who", "path", "size"), PAGES)
@@ -45,6 +67,9 @@ def test_the_page_is_accessible_and_keeps_to_its_policy(
         login(page, live_server.url, who)
     if path == "CASE":
         path = f"/cases/{case.number}/"
+    if path == "CALLBACKS":
+        callback_waiting(case)
+        path = "/callbacks/"
     if path:
         page.goto(f"{live_server.url}{path}")
     page.wait_for_load_state("networkidle")

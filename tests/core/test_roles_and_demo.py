@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_every_role_is_a_group_after_migrating():
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
-    assert len(Role.values) == 7
+    assert len(Role.values) == 8
 
 
 def test_seed_demo_creates_a_district_with_two_streets_and_a_user_for_every_role(capsys):
