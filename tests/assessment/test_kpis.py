@@ -542,7 +542,9 @@ def call_ids(departments, *keys):
 
 def test_the_facts_of_a_whistled_case(departments):
     calls = departments["calls"]
-    case_ids = DepartmentCall.objects.filter(pk__in=calls.values()).values("case")
+    case_ids = set(
+        DepartmentCall.objects.filter(pk__in=calls.values()).values_list("case_id", flat=True)
+    )
     facts = {call.id: call for case in facts_load(case_ids).values() for call in case.calls}
 
     d1 = facts[calls[(1, "CG")]]
