@@ -236,9 +236,7 @@ class CaseViewSet(
             actor=user,
         )
         case = intake.case
-        if not intake.created and not case_list(user=user).filter(pk=case.pk).exists():
-            # A work order filed before by someone else: say so, show nothing of it.
-            raise Conflict(_("A case with this source and external id exists already."))
+        self._work_order_check(case, created=intake.created)
         # Where the case stands, not the whole case (a GET away at Location): an intake is the
         # API's busiest write.
         body = s.CaseCreatedSerializer(case, context=self.get_serializer_context()).data
@@ -250,11 +248,20 @@ class CaseViewSet(
         response["ETag"] = etag_for(case.version)
         return response
 
+    def _work_order_check(self, case, *, created: bool) -> None:
+        """A work order filed before by someone else: say so, show nothing of it (409)."""
+        if not created and not case_list(user=self.request.user).filter(pk=case.pk).exists():
+            raise Conflict(_("A case with this source and external id exists already."))
+
+    def _entry_key(self) -> str:
+        """A field entry's key: the request's Idempotency-Key, a new UUID without one."""
+        return self.request.headers.get(IDEMPOTENCY_HEADER) or f"auto-{uuid.uuid4()}"
+
     def _field_report(self, data, source, capture):
         """A report from a field phone (or any intake with photos), with its photos and, for a
         problem handled in the grid, the result (enforcement.field.field_report)."""
         capture = capture or field.Capture(
-            key=self.request.headers.get(IDEMPOTENCY_HEADER) or f"auto-{uuid.uuid4()}",
+            key=self._entry_key(),
             captured_at=timezone.now(),
             lat=data["lat"],
             lng=data["lng"],
@@ -282,8 +289,7 @@ class CaseViewSet(
             reporter_phone=data.get("reporter_phone", ""),
         )
         case = report.case
-        if not report.created and not case_list(user=self.request.user).filter(pk=case.pk).exists():
-            raise Conflict(_("A case with this source and external id exists already."))
+        self._work_order_check(case, created=report.created)
         body = s.CaseCreatedSerializer(case, context=self.get_serializer_context()).data
         body["self_handle_refused"] = report.self_handle_refused
         response = Response(
@@ -430,7 +436,7 @@ class CaseViewSet(
         if not data.get("captured_at"):
             return None
         return field.Capture(
-            key=self.request.headers.get(IDEMPOTENCY_HEADER) or f"auto-{uuid.uuid4()}",
+            key=self._entry_key(),
             captured_at=data["captured_at"],
             lat=data.get("lat"),
             lng=data.get("lng"),
