@@ -318,10 +318,26 @@ def kpi_from_rollups(
 ) -> KpiResult:
     """One KPI over ``[start, end)`` for ``scope``, as ``kpi_compute`` gives it (the same
     KpiResult, without the ids: the drill-down reads the raw tables; ``apart`` holds counts by
-    name), from the rows of the days rolled up plus the live counts, from the raw tables, of
-    the days from the first one not rolled up (today at the latest) to the period's end.
-    ``start`` and ``end`` are days (or local midnights). KeyError for an unknown code."""
-    kpi = KPIS[code]
+    name): ``kpis_from_rollups`` for one code. KeyError for an unknown code."""
+    return kpis_from_rollups([code], start=start, end=end, scope=scope, now=now)[code]
+
+
+def kpis_from_rollups(
+    codes: Iterable[str] | None = None,
+    *,
+    start: date | datetime,
+    end: date | datetime,
+    scope,
+    now: datetime | None = None,
+) -> dict[str, KpiResult]:
+    """Every KPI of ``codes`` (default: the whole registry) over ``[start, end)`` for ``scope``,
+    by code, as ``kpis_compute`` gives them (without the ids), from the rows of the days rolled
+    up plus the live counts, from the raw tables, of the days from the first one not rolled up
+    (today at the latest) to the period's end. Two queries for a period wholly rolled up (the
+    days' marks, then the rows of every code at once); the six of the facts more when a part is
+    read live. ``start`` and ``end`` are days (or local midnights). KeyError for an unknown
+    code."""
+    kpis = [KPIS[code] for code in (codes if codes is not None else KPIS)]
     period = period_make(start, end, now)
     scope = Scope.of(scope)
     first, last = timezone.localdate(period.start), timezone.localdate(period.end)
@@ -340,29 +356,32 @@ def kpi_from_rollups(
     while live_from < rolled_until and live_from in marked:
         live_from += timedelta(days=1)
 
-    rows: dict = defaultdict(_Counts)
-    if live_from > first:
+    rows: dict = {kpi.code: defaultdict(_Counts) for kpi in kpis}
+    if live_from > first and kpis:
         for row in DailyRollup.objects.filter(
-            kpi=code, kind=scope.kind, key=key, day__gte=first, day__lt=live_from
+            kpi__in=list(rows), kind=scope.kind, key=key, day__gte=first, day__lt=live_from
         ).values_list(
-            "second_day", "minute", "population", "excluded", "numerator", "apart", "tally"
+            "kpi", "second_day", "minute", "population", "excluded", "numerator", "apart", "tally"
         ):
-            second_day, minute, population, excluded, numerator, apart, tally = row
+            code, second_day, minute, population, excluded, numerator, apart, tally = row
             if second_day is not None and second_day >= live_from:
                 continue  # counted live below
-            counts = rows[(code, scope.kind, key, second_day, minute)]
+            counts = rows[code][(code, scope.kind, key, second_day, minute)]
             counts.population += population
             counts.excluded += excluded
             counts.numerator += numerator
             counts.apart.update(apart)
             counts.tally.update(tally)
-    if live_from < last:
+    if live_from < last and kpis:
         live = period_make(_midnight(live_from), period.end, period.now)
         facts = _facts_by_base(facts_load(cases_touching(live, scope)).values(), scope)
-        _count(kpi, facts[kpi.base], live, rows)
-        if kpi.numerator_by and live_from > first:
-            _count(kpi, facts[kpi.base], period, rows, second_from=_midnight(live_from))
-    return _result(kpi, scope, period, rows, before=last)
+        for kpi in kpis:
+            _count(kpi, facts[kpi.base], live, rows[kpi.code])
+            if kpi.numerator_by and live_from > first:
+                _count(
+                    kpi, facts[kpi.base], period, rows[kpi.code], second_from=_midnight(live_from)
+                )
+    return {kpi.code: _result(kpi, scope, period, rows[kpi.code], before=last) for kpi in kpis}
 
 
 def _result(kpi: Kpi, scope: Scope, period: Period, rows: dict, *, before: date) -> KpiResult:
@@ -432,6 +451,7 @@ def rollup_rows(start: date, end: date) -> int:
 __all__ = [
     "DIMENSIONS",
     "kpi_from_rollups",
+    "kpis_from_rollups",
     "rollup_day",
     "rollup_rows",
     "rollups_rebuild",
