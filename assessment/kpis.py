@@ -83,6 +83,9 @@ class ScopeKind:
     TEAM = "team"
     OFFICER = "officer"
     DEPARTMENT = "department"
+    # A department's calls from one street: value "<street id>:<department id>" (the street
+    # assesses a district department on what it asked of it, not on the other streets' calls).
+    STREET_DEPARTMENT = "street_department"
     MATTER_TYPE = "matter_type"
     SOURCE = "source"
     HANDLING_MODE = "handling_mode"
@@ -139,7 +142,24 @@ class Scope:
         }
         if self.kind == ScopeKind.DEPARTMENT:
             return Q(pk__in=DepartmentCall.objects.filter(department_id=self.value).values("case"))
+        if self.kind == ScopeKind.STREET_DEPARTMENT:
+            street, department = self.street_department
+            return Q(
+                street_id=street,
+                pk__in=DepartmentCall.objects.filter(department_id=department).values("case"),
+            )
         return Q(**{field_of[self.kind]: self.value})
+
+    @property
+    def street_department(self) -> tuple[int, int]:
+        """(street id, department id) of a STREET_DEPARTMENT scope."""
+        street, _sep, department = str(self.value).partition(":")
+        return int(street), int(department)
+
+    @classmethod
+    def of_department_in(cls, street_id: int, department_id: int) -> Scope:
+        """The calls of ``street_id``'s cases to ``department_id``."""
+        return cls(ScopeKind.STREET_DEPARTMENT, f"{street_id}:{department_id}")
 
     def holds(self, case: CaseFacts, department_id: int | None = None) -> bool:
         """Whether a fact of ``case`` (of a call to ``department_id``, for the call-based
@@ -148,6 +168,13 @@ class Scope:
             if department_id is not None:
                 return department_id == self.value
             return self.value in case.department_ids
+        if self.kind == ScopeKind.STREET_DEPARTMENT:
+            street, department = self.street_department
+            if case.street_id != street:
+                return False
+            if department_id is not None:
+                return department_id == department
+            return department in case.department_ids
         attribute = {
             ScopeKind.DISTRICT: "district_id",
             ScopeKind.STREET: "street_id",
@@ -245,7 +272,12 @@ _CASE_SCOPES = (
     ScopeKind.SOURCE,
     ScopeKind.HANDLING_MODE,
 )
-_DEPARTMENT_SCOPES = (ScopeKind.DEPARTMENT, ScopeKind.DISTRICT, ScopeKind.STREET)
+_DEPARTMENT_SCOPES = (
+    ScopeKind.DEPARTMENT,
+    ScopeKind.STREET_DEPARTMENT,
+    ScopeKind.DISTRICT,
+    ScopeKind.STREET,
+)
 
 PLATFORM = "this platform's definition"
 SEED_001_DEADLINES = (

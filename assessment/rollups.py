@@ -60,6 +60,7 @@ DIMENSIONS = (
     ScopeKind.TEAM,
     ScopeKind.OFFICER,
     ScopeKind.DEPARTMENT,
+    ScopeKind.STREET_DEPARTMENT,
     ScopeKind.MATTER_TYPE,
     ScopeKind.SOURCE,
     ScopeKind.HANDLING_MODE,
@@ -113,10 +114,10 @@ def _case_keys(case: CaseFacts, department_id: int | None) -> list[tuple[str, st
         for kind, attribute in _CASE_ATTRIBUTE.items()
         if (value := getattr(case, attribute)) not in (None, "")
     ]
-    if department_id is not None:
-        keys.append((ScopeKind.DEPARTMENT, _key(department_id)))
-    else:
-        keys.extend((ScopeKind.DEPARTMENT, _key(d)) for d in sorted(case.department_ids))
+    departments = [department_id] if department_id is not None else sorted(case.department_ids)
+    for department in departments:
+        keys.append((ScopeKind.DEPARTMENT, _key(department)))
+        keys.append((ScopeKind.STREET_DEPARTMENT, f"{case.street_id}:{department}"))
     return keys
 
 

@@ -45,6 +45,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -251,7 +252,7 @@ def scheme_version_new(
     version's). Locks the scheme; never touches an earlier version, so a published period keeps
     the weights it was scored with. Raises AssessmentRefused on weights that are not a fair
     scheme (see the module's docstring)."""
-    _leader_check(by)
+    assessor_check(by, scheme)
     indicators, manual_items = _weights_clean(scheme, indicators, manual_items)
     with transaction.atomic():
         Scheme.objects.select_for_update().get(pk=scheme.pk)
@@ -277,7 +278,7 @@ def scheme_version_amend(
     """Correct a version no snapshot has used yet, in place. Refused (AssessmentRefused) once a
     period was published with it: then a change is scheme_version_new. Locks the scheme, as
     period_publish does, so a publication and an amendment cannot cross."""
-    _leader_check(by)
+    assessor_check(by, version.scheme)
     indicators, manual_items = _weights_clean(version.scheme, indicators, manual_items)
     with transaction.atomic():
         Scheme.objects.select_for_update().get(pk=version.scheme_id)
@@ -298,16 +299,35 @@ def scheme_version_for(scheme: Scheme, day: date) -> SchemeVersion | None:
     return scheme.versions.filter(valid_from__lte=day).order_by("-valid_from", "-version").first()
 
 
-def scheme_targets(scheme: Scheme) -> list:
-    """Everyone ``scheme`` assesses, in a stable order."""
-    kind = scheme.target_kind
+def _targets_of(scheme: Scheme):
+    """The queryset of everyone ``scheme`` assesses: for a street, the departments (or agencies)
+    serving it (a department with no street named serves every street), its teams and their
+    officers; for the district, its streets."""
+    kind, assessor = scheme.target_kind, scheme.assessor_id
     if kind in DEPARTMENT_KINDS:
-        return list(Department.objects.filter(kind__in=DEPARTMENT_KINDS[kind]).order_by("code"))
+        return Department.objects.filter(kind__in=DEPARTMENT_KINDS[kind]).filter(
+            Q(streets=assessor) | Q(streets__isnull=True)
+        )
     if kind == TargetKind.STREET:
-        return list(Region.objects.filter(level=RegionLevel.STREET).order_by("code"))
+        return Region.objects.filter(level=RegionLevel.STREET, parent=assessor)
     if kind == TargetKind.TEAM:
-        return list(Team.objects.order_by("pk"))
-    return list(Officer.objects.select_related("user").order_by("pk"))
+        return Team.objects.filter(street=assessor)
+    return Officer.objects.filter(team__street=assessor).select_related("user")
+
+
+def scheme_targets(scheme: Scheme) -> list:
+    """Everyone ``scheme`` assesses (``_targets_of``), in a stable order."""
+    order = "code" if scheme.target_kind in (*DEPARTMENT_KINDS, TargetKind.STREET) else "pk"
+    return list(_targets_of(scheme).distinct().order_by(order))
+
+
+def target_scope(scheme: Scheme, target) -> Scope:
+    """What the figures of ``target`` count under ``scheme``: a department's calls from the
+    assessing street only (the street assesses what it asked of it), a team's, an officer's or
+    a street's cases."""
+    if scheme.target_kind in DEPARTMENT_KINDS:
+        return Scope.of_department_in(scheme.assessor_id, target.pk)
+    return Scope(TARGET_SCOPES[scheme.target_kind], target.pk)
 
 
 def _target_check(scheme: Scheme, target) -> None:
@@ -317,6 +337,7 @@ def _target_check(scheme: Scheme, target) -> None:
         ok = target.kind in DEPARTMENT_KINDS[kind]
     elif ok and kind == TargetKind.STREET:
         ok = target.level == RegionLevel.STREET
+    ok = ok and _targets_of(scheme).filter(pk=target.pk).exists()
     if not ok:
         raise AssessmentRefused(
             _("%(target)s is not assessed by this scheme.") % {"target": _target_name(target)}
@@ -361,9 +382,40 @@ def annual_score_combine(
 # --- manual scores -------------------------------------------------------------------------------
 
 
-def _leader_check(user) -> None:
-    if not (user.is_superuser or Role.STREET_LEADER.value in role_names(user)):
-        raise PermissionDenied(_("Only the street leader does this."))
+def assessor_check(user, scheme: Scheme) -> None:
+    """Who scores, publishes and decides appeals for ``scheme``: the leader of its street (a
+    street leader granted that street), or for a district's scheme its administrator (granted
+    the district). PermissionDenied otherwise."""
+    if user.is_superuser:
+        return
+    assessor = scheme.assessor
+    scope = scope_of(user)
+    if assessor.level == RegionLevel.STREET:
+        ok = Role.STREET_LEADER.value in role_names(user) and assessor.pk in scope.streets
+        message = _("Only the leader of %(street)s does this.")
+    else:
+        streets = set(
+            Region.objects.filter(parent=assessor, level=RegionLevel.STREET).values_list(
+                "pk", flat=True
+            )
+        )
+        ok = Role.DISTRICT_ADMIN.value in role_names(user) and streets <= scope.streets
+        message = _("Only the administrator of %(street)s does this.")
+    if not ok:
+        raise PermissionDenied(message % {"street": assessor.name})
+
+
+def schemes_assessed_by(user):
+    """The schemes ``user`` assesses (assessor_check), by code."""
+    return [s for s in Scheme.objects.select_related("assessor") if _assesses(user, s)]
+
+
+def _assesses(user, scheme: Scheme) -> bool:
+    try:
+        assessor_check(user, scheme)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def manual_score_enter(
@@ -375,7 +427,7 @@ def manual_score_enter(
     reason and time); the same score and reason again changes nothing. Once the period is
     published for the scheme it is refused: a change goes through an appeal. Locks the scheme
     (period_publish does too). Raises PermissionDenied, AssessmentRefused."""
-    _leader_check(by)
+    assessor_check(by, scheme)
     reason = (reason or "").strip()
     if not reason:
         raise AssessmentRefused(_("A manual score gives its reason."))
@@ -410,9 +462,18 @@ def manual_score_enter(
             return existing
         if existing is None:
             return ManualScore.objects.create(**key, score=score, reason=reason, entered_by=by)
+        existing.history = [
+            *existing.history,
+            {
+                "score": _text(existing.score),
+                "reason": existing.reason,
+                "by": existing.entered_by.username,
+                "at": existing.entered_at.astimezone(UTC).isoformat(),
+            },
+        ]
         existing.score, existing.reason, existing.entered_by = score, reason, by
         existing.entered_at = timezone.now()
-        existing.save(update_fields=["score", "reason", "entered_by", "entered_at"])
+        existing.save(update_fields=["score", "reason", "entered_by", "entered_at", "history"])
         return existing
 
 
@@ -543,7 +604,7 @@ def results_compute(
                 codes,
                 start=period.starts_on,
                 end=period.ends_on,
-                scope=Scope(TARGET_SCOPES[scheme.target_kind], target.pk),
+                scope=target_scope(scheme, target),
                 now=now,
             )
             if codes
@@ -614,8 +675,8 @@ def period_publish(
     before the period is over, when a manual item of a target has no score, and when the period
     was published for the scheme already (under this version or another). Locks the scheme, so
     no manual score or amendment slips in meanwhile. By the street leader."""
-    _leader_check(by)
     scheme = scheme_version.scheme
+    assessor_check(by, scheme)
     if period.ends_on > timezone.localdate():
         raise AssessmentRefused(_("%(period)s is not over yet.") % {"period": period.label})
     with transaction.atomic():
@@ -650,6 +711,7 @@ def period_publish(
                 "code": scheme.code,
                 "name": scheme.name,
                 "target_kind": scheme.target_kind,
+                "assessor": {"code": scheme.assessor.code, "name": scheme.assessor.name},
                 "version": scheme_version.version,
                 "valid_from": scheme_version.valid_from,
             },
@@ -793,7 +855,7 @@ def appeal_decide(*, appeal: Appeal, decision: str, reason: str, new_score=None,
     stored content, superseding it, totals and ranks recomputed, the reason on the version and
     the appeal pointing to it. Deciding twice is refused; the appeal is claimed by a conditional
     UPDATE (the losing side of a race is refused). Raises PermissionDenied, AssessmentRefused."""
-    _leader_check(by)
+    assessor_check(by, appeal.snapshot.scheme_version.scheme)
     reason = (reason or "").strip()
     if not reason:
         raise AssessmentRefused(_("A decision gives its reason."))

@@ -33,6 +33,14 @@ class Scheme(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     target_kind = models.CharField(_("assesses"), max_length=12, choices=TargetKind.choices)
+    # Who assesses: a street (its departments, agencies, teams and officers, by its leader) or
+    # the district (its streets, by its administrator). Its figures count the assessor's cases.
+    assessor = models.ForeignKey(
+        "grids.Region",
+        verbose_name=_("assessed by"),
+        on_delete=models.PROTECT,
+        related_name="assessment_schemes",
+    )
 
     class Meta:
         verbose_name = _("assessment scheme")
@@ -85,6 +93,8 @@ class ManualScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     entered_at = models.DateTimeField(_("entered"), auto_now_add=True)
+    # The scores this one replaced before publication, oldest first: {score, reason, by, at}.
+    history = models.JSONField(_("earlier scores"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("manual score")
@@ -176,6 +186,13 @@ class Appeal(models.Model):
         verbose_name = _("appeal")
         verbose_name_plural = _("appeals")
         ordering = ["-filed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "target_kind", "target_id", "item"],
+                condition=models.Q(decision=AppealDecision.PENDING),
+                name="assessment_appeal_one_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.snapshot_id} {self.target_kind}:{self.target_id} {self.item}"

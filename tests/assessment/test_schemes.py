@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from openpyxl import load_workbook
 
 from assessment.choices import AppealDecision, PeriodKind, TargetKind
+from assessment.kpis import ScopeKind
 from assessment.models import Appeal, ManualScore, Period, Scheme, SchemeVersion, Snapshot
 from assessment.schemes import (
     DEPARTMENT_SHARE_AGENCY,
@@ -37,6 +38,7 @@ from assessment.schemes import (
 from core.choices import Role
 from enforcement import workflow
 from enforcement.permissions import access_grant
+from grids.models import Region
 from powers.models import Department
 from tests.enforcement.api.conftest import HH, HH_GRID_CELL, intake, other_cell
 from tests.factories.users import UserFactory
@@ -91,7 +93,10 @@ def stub(figures: dict):
 
     def provider(kpi_codes, *, start, end, scope, now=None):
         assert (start, end) == (date(2026, 11, 1), date(2026, 12, 1))
-        return {code: figures[codes[scope.value]][code] for code in kpi_codes}
+        assert scope.kind == ScopeKind.STREET_DEPARTMENT  # the assessing street's calls only
+        street, department = scope.street_department
+        assert street == Region.objects.get(code=HH).pk
+        return {code: figures[codes[department]][code] for code in kpi_codes}
 
     return provider
 
@@ -121,7 +126,10 @@ def departments(world):
 @pytest.fixture
 def scheme(world):
     return Scheme.objects.create(
-        code="hh-departments", name="红花街道对区级部门考核", target_kind=TargetKind.DEPARTMENT
+        code="hh-departments",
+        name="红花街道对区级部门考核",
+        target_kind=TargetKind.DEPARTMENT,
+        assessor=Region.objects.get(code=HH),
     )
 
 
