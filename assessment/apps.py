@@ -12,5 +12,10 @@ class AssessmentConfig(AppConfig):
         from core.choices import Role
         from core.navigation import NavItem, nav_register
 
+        from assessment.panels import PANEL_URLS
+        from enforcement.web.dashboard import dashboard_panel_register
+
+        for name in PANEL_URLS:  # the dashboard's KPI panels, served by this app
+            dashboard_panel_register(name)
         callers = frozenset({Role.CALLBACK_CALLER})
         nav_register(NavItem("assessment:callbacks", _("Callbacks"), callers, start_for=callers))

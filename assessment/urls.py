@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment import views
+from assessment import panels, views
 
 app_name = "assessment"
 
@@ -8,3 +8,4 @@ urlpatterns = [
     path("callbacks/", views.callbacks_page, name="callbacks"),
     path("callbacks/<int:pk>/record/", views.callback_record_view, name="callback-record"),
 ]
+urlpatterns += panels.urlpatterns
