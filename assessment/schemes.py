@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from assessment.choices import AppealDecision, PeriodKind, TargetKind
-from assessment.kpis import KPIS, Scope, ScopeKind, Unit, kpis_compute
+from assessment.kpis import KPIS, Scope, ScopeKind, Unit, kpis_compute_many
 from assessment.models import Appeal, ManualScore, Period, Scheme, SchemeVersion, Snapshot
 from core.choices import Role
 from core.selectors import role_names
@@ -73,7 +73,7 @@ DEPARTMENT_SHARE_AGENCY = Decimal("0.40")  # 1 − STREET_SHARE_AGENCY, the send
 
 SCHEME_TOTAL = Decimal("100")  # the points of a scheme: its weights add up to this
 CENT = Decimal("0.01")
-CONTENT_FORMAT = 1  # the layout of a snapshot's content; a new layout gets a new number
+CONTENT_FORMAT = 2  # the layout of a snapshot's content; a new layout gets a new number
 
 # Who is assessed, as what model, and the KPI scope its figures are computed over.
 TARGET_MODELS = {
@@ -331,17 +331,24 @@ def target_scope(scheme: Scheme, target) -> Scope:
 
 
 def _target_check(scheme: Scheme, target) -> None:
+    _targets_check(scheme, [target])
+
+
+def _targets_check(scheme: Scheme, targets: list) -> None:
+    """AssessmentRefused naming the first of ``targets`` the scheme does not assess (one
+    query)."""
     kind = scheme.target_kind
-    ok = isinstance(target, TARGET_MODELS[kind])
-    if ok and kind in DEPARTMENT_KINDS:
-        ok = target.kind in DEPARTMENT_KINDS[kind]
-    elif ok and kind == TargetKind.STREET:
-        ok = target.level == RegionLevel.STREET
-    ok = ok and _targets_of(scheme).filter(pk=target.pk).exists()
-    if not ok:
-        raise AssessmentRefused(
-            _("%(target)s is not assessed by this scheme.") % {"target": _target_name(target)}
-        )
+    assessed = set(_targets_of(scheme).values_list("pk", flat=True)) if targets else set()
+    for target in targets:
+        ok = isinstance(target, TARGET_MODELS[kind]) and target.pk in assessed
+        if ok and kind in DEPARTMENT_KINDS:
+            ok = target.kind in DEPARTMENT_KINDS[kind]
+        elif ok and kind == TargetKind.STREET:
+            ok = target.level == RegionLevel.STREET
+        if not ok:
+            raise AssessmentRefused(
+                _("%(target)s is not assessed by this scheme.") % {"target": _target_name(target)}
+            )
 
 
 def _target_name(target) -> str:
@@ -521,6 +528,13 @@ def _indicators_score(weights: dict, figures: dict) -> dict:
             "denominator": figure.denominator,
             "excluded": len(getattr(figure, "excluded_ids", ())),
             "ids_count": len(getattr(figure, "denominator_ids", ())),
+            # What the figure counted, for its drill-down as published (assessment.drill).
+            "ids_of": getattr(figure, "ids_of", "cases"),
+            "ids": {
+                "numerator": sorted(getattr(figure, "numerator_ids", ())),
+                "denominator": sorted(getattr(figure, "denominator_ids", ())),
+                "excluded": sorted(getattr(figure, "excluded_ids", ())),
+            },
             "too_few": bool(figure.too_few),
             "points": points,
         }
@@ -580,13 +594,27 @@ def results_compute(
     """Each target's results over ``period`` under ``scheme_version``, ranked: per indicator its
     figure from the registry (over the period, for the target's scope) and its points, the
     manual scores with their reasons, the total and the rank (the module's docstring gives the
-    rules). Reads only: the registry's queries per target, and one for the manual scores."""
-    provider = provider or kpis_compute
+    rules). Reads only: the registry's six queries for every target at once (the facts of the
+    assessor's street or district, kpis_compute_many), one for the targets' check and one for
+    the manual scores; a ``provider`` (tests) is called per target."""
     scheme = scheme_version.scheme
     weights = _weights_parse(scheme_version.indicators, scheme_version.manual_items)
     targets = list(targets)
-    for target in targets:
-        _target_check(scheme, target)
+    _targets_check(scheme, targets)
+    codes = sorted(weights["indicators"])
+    if provider is None and codes and targets:
+        many = kpis_compute_many(
+            codes,
+            start=period.starts_on,
+            end=period.ends_on,
+            scopes=[target_scope(scheme, t) for t in targets],
+            within=scheme.assessor,
+            now=now,
+        )
+
+        def provider(_codes, *, start, end, scope, now):
+            return many[scope]
+
     scores = {
         (s.target_id, s.item): s
         for s in ManualScore.objects.filter(
@@ -596,7 +624,6 @@ def results_compute(
             target_id__in=[t.pk for t in targets],
         ).select_related("entered_by")
     }
-    codes = sorted(weights["indicators"])
     results = []
     for target in targets:
         figures = (

@@ -2,7 +2,12 @@
 Applied after the permission filter (enforcement.permissions); unknown parameters are an error
 (core.filtersets.StrictFilterSet)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +33,48 @@ OPEN_STATUSES = (
     CaseStatus.ON_SCENE,
     CaseStatus.RESOLVED,
 )
+
+
+@dataclass(frozen=True)
+class Drill:
+    """A drill-down: the cases behind a figure of another app (assessment's KPIs), and what to
+    call them on the list ("按期结案率 · numerator · 红花街道 · 2026年11月")."""
+
+    cases: Q
+    label: str
+
+
+# Drill-downs by the prefix of their value ("<prefix>,<rest>"): the apps to the right of
+# enforcement (assessment) register how to read theirs in ready(); enforcement may not import
+# them (DESIGN.md: dependencies point one way). A resolver raises ValidationError for a value it
+# cannot read.
+_DRILLS: dict[str, Callable[[str], Drill]] = {}
+
+
+def drill_register(prefix: str, resolver: Callable[[str], Drill]) -> None:
+    _DRILLS[prefix] = resolver
+
+
+def drill_resolve(value: str) -> Drill:
+    """The Drill of ``value``; ValidationError when no app reads it."""
+    prefix, _sep, rest = value.partition(",")
+    resolver = _DRILLS.get(prefix)
+    if resolver is None or not rest:
+        raise ValidationError(_("This figure's link is not understood."), code="invalid")
+    return resolver(rest)
+
+
+class DrillField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        return drill_resolve(value) if value else None
+
+
+class DrillFilter(django_filters.CharFilter):
+    field_class = DrillField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(value.cases)
 
 
 class CaseFilterSet(StrictFilterSet):
@@ -63,6 +110,10 @@ class CaseFilterSet(StrictFilterSet):
     team = django_filters.NumberFilter(field_name="team_id", label=_("team id"))
     department = django_filters.CharFilter(
         method="filter_department", label=_("code of a department called to the case")
+    )
+    drill = DrillFilter(
+        max_length=200,
+        label=_("the cases behind a figure of the assessment (its link from a figure)"),
     )
 
     class Meta:

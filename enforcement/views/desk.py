@@ -35,6 +35,8 @@ PAGE_SIZE = 50
 # Parameters of the desk itself; every other one is a filter of CaseFilterSet (unknown: 400).
 DESK_PARAMETERS = ("queue", "q", "cursor", "export")
 QUEUES = (*DESK_QUEUES, "supervisions")
+# Every case of the filters, closed ones too: the list behind a figure (a drill-down).
+ALL_QUEUE = "all"
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
@@ -63,7 +65,7 @@ def desk(request):
     params = request.GET.copy()
     desk_params = {name: params.pop(name, [""])[-1] for name in DESK_PARAMETERS}
     queue = desk_params["queue"] or "reported"
-    if queue not in QUEUES:
+    if queue not in (*QUEUES, ALL_QUEUE):
         return HttpResponseBadRequest(_("Unknown queue."))
     filterset = CaseFilterSet(params, queryset=desk_case_list(user=request.user))
     context = {"queue": queue, "q": desk_params["q"], "filters": params}
@@ -74,6 +76,7 @@ def desk(request):
         context["errors"] = filterset.errors
         return render(request, "enforcement/desk.html", context, status=400)
     cases = case_search(filterset.qs, desk_params["q"])
+    drill = filterset.form.cleaned_data.get("drill")
     if desk_params["export"]:
         if desk_params["export"] not in EXPORT_FORMATS:
             return HttpResponseBadRequest(_("Export as csv or xlsx."))
@@ -88,10 +91,14 @@ def desk(request):
     context["counts"] = counts
     labels = {**DESK_QUEUE_LABELS, "supervisions": _("Supervisions")}
     context["queues"] = [(name, labels[name], counts[name]) for name in QUEUES]
+    if drill is not None or queue == ALL_QUEUE:
+        context["drill"] = drill
+        context["queues"].insert(0, (ALL_QUEUE, _("All, closed too"), cases.count()))
     if queue == "supervisions":
         context["supervisions"] = list(supervisions[:PAGE_SIZE])
     else:
-        rows = cases_with_clock(cases.filter(status__in=DESK_QUEUES[queue]))
+        in_queue = cases if queue == ALL_QUEUE else cases.filter(status__in=DESK_QUEUES[queue])
+        rows = cases_with_clock(in_queue)
         try:
             page = keyset_page(rows, cursor=desk_params["cursor"], size=PAGE_SIZE)
         except BadCursor:
