@@ -20,3 +20,5 @@ class AssessmentConfig(AppConfig):
         drills_register()  # the desk's list behind each figure
         callers = frozenset({Role.CALLBACK_CALLER})
         nav_register(NavItem("assessment:callbacks", _("Callbacks"), callers, start_for=callers))
+        assessors = frozenset({Role.STREET_LEADER, Role.DISTRICT_ADMIN, Role.DEPARTMENT_LIAISON})
+        nav_register(NavItem("assessment:index", _("Assessment"), assessors))

@@ -1,7 +1,8 @@
 """The assessment part of the demo district (``manage.py seed_demo``), made only with the demo's
 cases (``make run``; the tests' demo has none): a closed 433 round of 红花街道's property
-companies (assessment.property.property_demo_seed) and the callback draws of the days its cases
-closed. Runs after the grids, core and enforcement demos (INSTALLED_APPS order)."""
+companies (assessment.property.property_demo_seed), the callback draws of the days its cases
+closed, and the street's assessment of its departments (assessment.schemes_demo). Runs after the
+grids, core and enforcement demos (INSTALLED_APPS order)."""
 
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from assessment.callbacks import callbacks_draw_due
 from assessment.property import property_demo_seed
+from assessment.schemes_demo import demo_seed as schemes_demo_seed
 
 
 def demo_seed(report) -> None:
@@ -19,3 +21,4 @@ def demo_seed(report) -> None:
     report.count(
         "callback draws", callbacks_draw_due(now=timezone.now() + timedelta(days=1), days_back=190)
     )
+    schemes_demo_seed(report)  # after the callbacks: the rollups count them

@@ -618,7 +618,7 @@ def results_compute(
     scores = {
         (s.target_id, s.item): s
         for s in ManualScore.objects.filter(
-            period=period,
+            period=period.pk,  # None for a period nobody scored yet (assessment.overview)
             scheme=scheme,
             target_kind=scheme.target_kind,
             target_id__in=[t.pk for t in targets],
