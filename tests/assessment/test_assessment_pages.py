@@ -299,7 +299,7 @@ def test_a_period_not_over_is_not_published(world, scheme, december):
     )
 
     assert not Snapshot.objects.exists()
-    assert "is not over yet" in response.content.decode()
+    assert "2026年12月 尚未结束。" in response.content.decode()  # in the page's Chinese
 
 
 # --- the drill-down ------------------------------------------------------------------------------
