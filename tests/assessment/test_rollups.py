@@ -9,13 +9,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import translation
 
 from assessment.choices import CallbackState, Satisfaction, Solved
 from assessment.kpis import KPIS, Scope, ScopeKind, kpi_compute, kpis_compute
 from assessment.models import Callback, CallbackDraw, DailyRollup
 from assessment.rollups import (
     kpi_from_rollups,
+    kpis_from_rollups,
     rollup_day,
     rollup_rows,
     rollups_rebuild,
@@ -42,17 +46,46 @@ from tests.factories.powers import DepartmentFactory, PowerItemFactory
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
-# The KPI tests' world (a street, a cell, two teams, a matter type) and their frozen clock, and
-# the minimum count lowered to 1 (the small-count rule is compared on its own below).
-world = test_kpis.world
-clock = test_kpis.clock
+# The minimum count lowered to 1, as in the KPI tests (the small-count rule is compared on its
+# own below).
 _every_count_is_enough = test_kpis._every_count_is_enough
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (date(2026, 11, d) for d in range(16, 21))
 DAYS = (16, 17, 18)
 
 
+@pytest.fixture(scope="module")
+def _built(django_db_setup, django_db_blocker):
+    """The KPI tests' world (a street, a cell, two teams, a matter type) and the week below,
+    made once for the module (some three hundred workflow steps) on the KPI tests' frozen clock,
+    in English as the assessment tests run, in a transaction rolled back after the module's
+    last test; each test runs in a savepoint of its own within it (pytest-django's ``db``), so
+    what one writes (rollups, a late verification) is rolled back before the next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with translation.override("en"), time_machine.travel(at(10), tick=False) as traveller:
+            world = test_kpis.world.__wrapped__(traveller)
+            week = week_make(world, traveller)
+        yield world, week
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def week(world, clock):
+def clock():
+    """The clock as the week leaves it: frozen at Thursday 19 November 2026, 12:00."""
+    with time_machine.travel(at(12, day=19), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def world(_built, db, clock):
+    return _built[0]
+
+
+@pytest.fixture
+def week(_built, db, clock):
+    return _built[1]
+
+
+def week_make(world, clock):
     """Each of Monday, Tuesday and Wednesday (day d), from 10:00:
 
     n1 first team: on scene 10:10 (due 10:40), resolved 10:20, verified 10:30     on time
@@ -210,6 +243,7 @@ def scopes(world, week):
         Scope.of(world["officer"]),
         Scope.of(week["city"]),
         Scope.of(week["environment"]),
+        Scope.of_department_in(street.pk, week["city"].pk),  # the street's calls to one
         Scope.of(world["matter"]),
         Scope(ScopeKind.SOURCE, CaseSource.GRID_REPORT),
         Scope(ScopeKind.HANDLING_MODE, HandlingMode.MANAGEMENT),
@@ -239,10 +273,11 @@ def mismatches(world, week, periods, *, now=None):
     for start, end in periods:
         for scope in scopes(world, week):
             raws = kpis_compute(start=start, end=end, scope=scope, now=now)
+            rolled = kpis_from_rollups(start=start, end=end, scope=scope, now=now)
+            assert set(rolled) == set(raws) == set(KPIS)
             for code, raw in raws.items():
-                rolled = kpi_from_rollups(code, start=start, end=end, scope=scope, now=now)
-                if figure(raw) != figure(rolled):
-                    wrong.append((code, scope, start, end, figure(raw), figure(rolled)))
+                if figure(raw) != figure(rolled[code]):
+                    wrong.append((code, scope, start, end, figure(raw), figure(rolled[code])))
     return wrong
 
 
