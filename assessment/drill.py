@@ -83,7 +83,9 @@ def scope_label(scope: Scope) -> str:
     }
     if scope.kind == ScopeKind.OFFICER:
         officer = Officer.objects.select_related("user").filter(pk=scope.value).first()
-        return officer.user.get_full_name() or officer.user.username if officer else "—"
+        if officer is None:
+            return "—"
+        return officer.user.get_full_name() or officer.user.username
     model = models.get(scope.kind)
     if model is None:
         return str(scope.value)

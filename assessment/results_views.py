@@ -101,12 +101,13 @@ def manual_score_view(request, code: str, kind: str, start: str):
     scheme = _scheme_for(request.user, code)
     day = _period_of(kind, start).starts_on
     targets = {t.pk: t for t in scheme_targets(scheme)}
-    period = period_get(kind, day)
-    results = period_results(scheme, period)
+    version = scheme_version_for(scheme, day)
+    manual_items = version.manual_items if version else {}
+    items = [(code, spec["name"], None) for code, spec in manual_items.items()]
     form = ManualScoreForm(
         request.POST,
         targets=[{"id": pk, "name": str(t)} for pk, t in targets.items()],
-        items=results.manual_items,
+        items=items,
     )
     if not form.is_valid():
         messages.error(request, _("Choose whom and which item, give a score and its reason."))
@@ -236,9 +237,10 @@ def appeal_file_view(request, pk: int, target: int):
     department = get_object_or_404(Department, pk=target)
     if department.pk not in departments and not request.user.is_superuser:
         raise Http404
-    content_items = request.POST.get("item", "")
-    form = AppealForm(request.POST, items=[(content_items, content_items)])
-    if not form.is_valid() or not content_items:
+    # The point is checked against the published content by appeal_file.
+    item = request.POST.get("item", "")
+    form = AppealForm(request.POST, items=[(item, item)])
+    if not form.is_valid() or not item:
         messages.error(request, _("Choose the point and give the reason of the appeal."))
         return redirect("assessment:department")
     try:
