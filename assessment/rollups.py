@@ -50,6 +50,7 @@ from assessment.kpis import (
     period_make,
 )
 from assessment.models import DailyRollup
+from core.bulk import rows_insert
 
 # The dimensions rolled up: every kind of scope of the registry (the district as a whole too).
 DIMENSIONS = (
@@ -76,6 +77,19 @@ _CASE_ATTRIBUTE = {
     ScopeKind.SOURCE: "source",
     ScopeKind.HANDLING_MODE: "handling_mode",
 }
+_ROW_FIELDS = [
+    "day",
+    "kpi",
+    "kind",
+    "key",
+    "second_day",
+    "minute",
+    "population",
+    "excluded",
+    "numerator",
+    "apart",
+    "tally",
+]
 DAY_MARK = ""  # the kpi (and kind, key) of the row marking a day as rolled up
 DEFAULT_DAYS_BACK = 35
 
@@ -224,29 +238,31 @@ def rollup_day(day: date, *, now: datetime | None = None) -> int:
     rows: dict = defaultdict(_Counts)
     for kpi in KPIS.values():
         _count(kpi, bases[kpi.base], period, rows)
-    objects = [
-        DailyRollup(
-            day=day,
-            kpi=code,
-            kind=kind,
-            key=key,
-            second_day=second_day,
-            minute=minute,
-            population=counts.population,
-            excluded=counts.excluded,
-            numerator=counts.numerator,
-            apart=dict(sorted(counts.apart.items())),
-            tally=dict(sorted(counts.tally.items())),
+    values = [
+        (
+            day,
+            code,
+            kind,
+            key,
+            second_day,
+            minute,
+            counts.population,
+            counts.excluded,
+            counts.numerator,
+            dict(sorted(counts.apart.items())),
+            dict(sorted(counts.tally.items())),
         )
         for (code, kind, key, second_day, minute), counts in sorted(
             rows.items(), key=lambda item: tuple("" if v is None else str(v) for v in item[0])
         )
     ]
-    objects.append(DailyRollup(day=day, kpi=DAY_MARK, kind=DAY_MARK, key=DAY_MARK))
+    values.append((day, DAY_MARK, DAY_MARK, DAY_MARK, None, None, 0, 0, 0, {}, {}))
     with transaction.atomic():
         DailyRollup.objects.filter(day=day).delete()
-        DailyRollup.objects.bulk_create(objects, batch_size=2000)
-    return len(objects)
+        # One statement with the rows as JSON on PostgreSQL (core.bulk): Django's bulk_create
+        # prepared every value in Python, a second for the 10,000 rows of a busy day.
+        rows_insert(DailyRollup, _ROW_FIELDS, values)
+    return len(values)
 
 
 def rollups_rebuild(start: date, end: date, *, now: datetime | None = None) -> dict[date, int]:

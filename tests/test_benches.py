@@ -46,6 +46,7 @@ BENCHES = {
     "deadlines_recount": True,
     "web_pages": True,
     "field_pages": True,  # and Debian's Chromium at /usr/bin/chromium
+    "assessment_kpis": True,
 }
 # What the suite's environment may hold for its own settings (DATABASE_URL, a test SECRET_KEY,
 # DJANGO_SETTINGS_MODULE …): a bench sets what it needs itself, as on a developer's shell, so
@@ -355,6 +356,36 @@ def test_platform_soak_smoke_files_cases_on_the_running_platform(smoke_runs):
     filed, stored, delivered = (number(group) for group in match.groups())
     assert filed == stored > 0
     assert delivered >= filed
+
+
+def test_assessment_kpis_smoke_rolls_up_a_month_equal_to_the_raw_figures(services, smoke_runs):
+    # given the documented command; when it runs with --smoke
+    line = smoke_line(smoke_runs.lines("assessment_kpis"))
+
+    # then the generated cases came with their histories, every day of the month was rolled
+    # up, every KPI from rollups (in two statements) equals the one computed from the raw
+    # tables, the panels (once they exist) answered, and its scratch database and VAR_DIR are
+    # gone
+    found = re.search(
+        r"smoke ok: ([\d,]+) cases with ([\d,]+) events, ([\d,]+) timers, ([\d,]+) calls, "
+        r"([\d,]+) callbacks; ([\d,]+) days rolled up; ([\d,]+) KPIs from rollups in ([\d,]+) "
+        r"statements equal the raw figures \(([\d,]+) with a denominator\); "
+        r"(?:([\d,]+) panels answered 200|no panels yet)",
+        line,
+    )
+    assert found, line
+    cases, events, timers, calls, callbacks, days, kpis, statements, counted = (
+        number(group) for group in found.groups()[:9]
+    )
+    assert cases == 2_000
+    assert events > 5 * cases
+    assert timers > cases
+    assert calls > 0
+    assert callbacks > 0
+    assert 28 <= days <= 31
+    assert statements == 2
+    assert 0 < counted <= kpis
+    assert_scratch_gone(line)
 
 
 def test_every_bench_has_a_smoke_test_here():

@@ -47,6 +47,11 @@ class CaseEvent(models.Model):
             # searches, which no one makes, written at every event.
             models.UniqueConstraint(fields=["hash"], name="enforcement_event_hash_once"),
         ]
+        indexes = [
+            # The events of a period (assessment.kpis.cases_touching: a day rolled up, a month
+            # computed from the raw tables).
+            models.Index(fields=["at"], name="enforcement_event_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.sequence} {self.kind}"

@@ -132,6 +132,8 @@ class Timer(models.Model):
                 condition=models.Q(state__in=LIVE_STATES),
                 name="enforcement_timer_live",
             ),
+            # The deadlines falling in a period (assessment.kpis.cases_touching).
+            models.Index(fields=["due_at"], name="enforcement_timer_due"),
             # Lateness statistics of /metrics: the last fired timers.
             models.Index(
                 fields=["-fired_at"],
