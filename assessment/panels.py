@@ -16,8 +16,6 @@ reads (``*_read``) are separate from the views, which check who asks and render.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,19 +30,9 @@ from django.views.decorators.http import require_GET
 
 from assessment.choices import PeriodKind, TargetKind
 from assessment.drill import drill_url
-from assessment.facts import facts_load
-from assessment.kpis import KPIS, KpiResult, Scope, ScopeKind, cases_touching, period_make
-from assessment.models import DailyRollup, Scheme, Snapshot
-from assessment.rollups import (
-    DAY_MARK,
-    _count,
-    _Counts,
-    _facts_by_base,
-    _key,
-    _midnight,
-    _result,
-    kpis_from_rollups,
-)
+from assessment.kpis import KPIS, KpiResult, Scope, ScopeKind
+from assessment.models import Scheme, Snapshot
+from assessment.rollups import kpis_from_rollups, kpis_from_rollups_many
 from assessment.schemes import period_bounds, scheme_targets, snapshot_current, snapshot_results
 from enforcement.choices import HandlingMode
 from enforcement.permissions import desk_check
@@ -303,95 +291,6 @@ def split_panel_read(street: Region, *, now: datetime | None = None) -> SplitPan
 # --- panel 3: the departments -------------------------------------------------------------------
 
 
-def kpis_from_rollups_many(
-    codes: Iterable[str],
-    *,
-    start: date,
-    end: date,
-    scopes: Iterable[Scope],
-    within: Scope,
-    now: datetime | None = None,
-) -> dict[Scope, dict[str, KpiResult]]:
-    """``assessment.rollups.kpis_from_rollups`` for each of ``scopes`` at once (the street's
-    departments), by scope then code, with the same results: the days' marks (one query), the
-    rows of every scope and code of the rolled-up days (one) and, for the days read live (today
-    at least), the facts of ``within`` (a scope holding them all: the street; six), whatever
-    the number of scopes and cases. Mirrors kpis_from_rollups step for step; its place is
-    beside it in assessment.rollups."""
-    kpis = [KPIS[code] for code in codes]
-    scopes = [Scope.of(s) for s in scopes]
-    period = period_make(start, end, now)
-    first, last = timezone.localdate(period.start), timezone.localdate(period.end)
-    if period.start != _midnight(first) or period.end != _midnight(last):
-        raise ValueError("rollups hold whole days: a period from midnight to midnight")
-    today = timezone.localdate(period.now)
-    if not scopes or not kpis:
-        return {scope: {} for scope in scopes}
-    rolled_until = min(last, today)
-    marked = set(
-        DailyRollup.objects.filter(
-            kpi=DAY_MARK, kind=DAY_MARK, day__gte=first, day__lt=rolled_until
-        ).values_list("day", flat=True)
-    )
-    live_from = first
-    while live_from < rolled_until and live_from in marked:
-        live_from += timedelta(days=1)
-
-    by_key = {(scope.kind, _key(scope.value)): scope for scope in scopes}
-    rows: dict = {scope: {kpi.code: defaultdict(_Counts) for kpi in kpis} for scope in scopes}
-    if live_from > first:
-        for row in DailyRollup.objects.filter(
-            kpi__in=[kpi.code for kpi in kpis],
-            kind__in=sorted({kind for kind, _k in by_key}),
-            key__in=sorted({key for _kind, key in by_key}),
-            day__gte=first,
-            day__lt=live_from,
-        ).values_list(
-            "kpi",
-            "kind",
-            "key",
-            "second_day",
-            "minute",
-            "population",
-            "excluded",
-            "numerator",
-            "apart",
-            "tally",
-        ):
-            code, kind, key, second_day, minute, population, excluded, numerator, apart, tally = row
-            scope = by_key.get((kind, key))
-            if scope is None or (second_day is not None and second_day >= live_from):
-                continue  # another kind's key; or counted live below
-            counts = rows[scope][code][(code, kind, key, second_day, minute)]
-            counts.population += population
-            counts.excluded += excluded
-            counts.numerator += numerator
-            counts.apart.update(apart)
-            counts.tally.update(tally)
-    if live_from < last:
-        live = period_make(_midnight(live_from), period.end, period.now)
-        facts = list(facts_load(cases_touching(live, Scope.of(within))).values())
-        for scope in scopes:
-            bases = _facts_by_base(facts, scope)
-            for kpi in kpis:
-                _count(kpi, bases[kpi.base], live, rows[scope][kpi.code])
-                if kpi.numerator_by and live_from > first:
-                    _count(
-                        kpi,
-                        bases[kpi.base],
-                        period,
-                        rows[scope][kpi.code],
-                        second_from=_midnight(live_from),
-                    )
-    return {
-        scope: {
-            kpi.code: _result(kpi, scope, period, rows[scope][kpi.code], before=last)
-            for kpi in kpis
-        }
-        for scope in scopes
-    }
-
-
 @dataclass(frozen=True)
 class RankedRow:
     rank: int | None
@@ -587,7 +486,6 @@ __all__ = [
     "departments_panel_read",
     "figure_drills",
     "kpi_panel_read",
-    "kpis_from_rollups_many",
     "provisional_figures",
     "published_ranking",
     "split_panel_read",

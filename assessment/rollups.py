@@ -350,19 +350,39 @@ def kpis_from_rollups(
     """Every KPI of ``codes`` (default: the whole registry) over ``[start, end)`` for ``scope``,
     by code, as ``kpis_compute`` gives them (without the ids), from the rows of the days rolled
     up plus the live counts, from the raw tables, of the days from the first one not rolled up
-    (today at the latest) to the period's end. Two queries for a period wholly rolled up (the
-    days' marks, then the rows of every code at once); the six of the facts more when a part is
-    read live. ``start`` and ``end`` are days (or local midnights). KeyError for an unknown
-    code."""
-    kpis = [KPIS[code] for code in (codes if codes is not None else KPIS)]
-    period = period_make(start, end, now)
+    (today at the latest) to the period's end: ``kpis_from_rollups_many`` for one scope. Two
+    queries for a period wholly rolled up; the six of the facts more when a part is read live.
+    ``start`` and ``end`` are days (or local midnights). KeyError for an unknown code."""
     scope = Scope.of(scope)
+    codes = list(codes) if codes is not None else list(KPIS)
+    return kpis_from_rollups_many(
+        codes, start=start, end=end, scopes=[scope], within=scope, now=now
+    )[scope]
+
+
+def kpis_from_rollups_many(
+    codes: Iterable[str],
+    *,
+    start: date,
+    end: date,
+    scopes: Iterable[Scope],
+    within: Scope,
+    now: datetime | None = None,
+) -> dict[Scope, dict[str, KpiResult]]:
+    """``assessment.rollups.kpis_from_rollups`` for each of ``scopes`` at once (the street's
+    departments), by scope then code, with the same results: the days' marks (one query), the
+    rows of every scope and code of the rolled-up days (one) and, for the days read live (today
+    at least), the facts of ``within`` (a scope holding them all: the street; six), whatever
+    the number of scopes and cases."""
+    kpis = [KPIS[code] for code in codes]
+    scopes = [Scope.of(s) for s in scopes]
+    period = period_make(start, end, now)
     first, last = timezone.localdate(period.start), timezone.localdate(period.end)
     if period.start != _midnight(first) or period.end != _midnight(last):
         raise ValueError("rollups hold whole days: a period from midnight to midnight")
     today = timezone.localdate(period.now)
-    key = _key(scope.value)
-
+    if not scopes or not kpis:
+        return {scope: {} for scope in scopes}
     rolled_until = min(last, today)
     marked = set(
         DailyRollup.objects.filter(
@@ -373,32 +393,59 @@ def kpis_from_rollups(
     while live_from < rolled_until and live_from in marked:
         live_from += timedelta(days=1)
 
-    rows: dict = {kpi.code: defaultdict(_Counts) for kpi in kpis}
-    if live_from > first and kpis:
+    by_key = {(scope.kind, _key(scope.value)): scope for scope in scopes}
+    rows: dict = {scope: {kpi.code: defaultdict(_Counts) for kpi in kpis} for scope in scopes}
+    if live_from > first:
         for row in DailyRollup.objects.filter(
-            kpi__in=list(rows), kind=scope.kind, key=key, day__gte=first, day__lt=live_from
+            kpi__in=[kpi.code for kpi in kpis],
+            kind__in=sorted({kind for kind, _k in by_key}),
+            key__in=sorted({key for _kind, key in by_key}),
+            day__gte=first,
+            day__lt=live_from,
         ).values_list(
-            "kpi", "second_day", "minute", "population", "excluded", "numerator", "apart", "tally"
+            "kpi",
+            "kind",
+            "key",
+            "second_day",
+            "minute",
+            "population",
+            "excluded",
+            "numerator",
+            "apart",
+            "tally",
         ):
-            code, second_day, minute, population, excluded, numerator, apart, tally = row
-            if second_day is not None and second_day >= live_from:
-                continue  # counted live below
-            counts = rows[code][(code, scope.kind, key, second_day, minute)]
+            code, kind, key, second_day, minute, population, excluded, numerator, apart, tally = row
+            scope = by_key.get((kind, key))
+            if scope is None or (second_day is not None and second_day >= live_from):
+                continue  # another kind's key; or counted live below
+            counts = rows[scope][code][(code, kind, key, second_day, minute)]
             counts.population += population
             counts.excluded += excluded
             counts.numerator += numerator
             counts.apart.update(apart)
             counts.tally.update(tally)
-    if live_from < last and kpis:
+    if live_from < last:
         live = period_make(_midnight(live_from), period.end, period.now)
-        facts = _facts_by_base(facts_load(cases_touching(live, scope)).values(), scope)
-        for kpi in kpis:
-            _count(kpi, facts[kpi.base], live, rows[kpi.code])
-            if kpi.numerator_by and live_from > first:
-                _count(
-                    kpi, facts[kpi.base], period, rows[kpi.code], second_from=_midnight(live_from)
-                )
-    return {kpi.code: _result(kpi, scope, period, rows[kpi.code], before=last) for kpi in kpis}
+        facts = list(facts_load(cases_touching(live, Scope.of(within))).values())
+        for scope in scopes:
+            bases = _facts_by_base(facts, scope)
+            for kpi in kpis:
+                _count(kpi, bases[kpi.base], live, rows[scope][kpi.code])
+                if kpi.numerator_by and live_from > first:
+                    _count(
+                        kpi,
+                        bases[kpi.base],
+                        period,
+                        rows[scope][kpi.code],
+                        second_from=_midnight(live_from),
+                    )
+    return {
+        scope: {
+            kpi.code: _result(kpi, scope, period, rows[scope][kpi.code], before=last)
+            for kpi in kpis
+        }
+        for scope in scopes
+    }
 
 
 def _result(kpi: Kpi, scope: Scope, period: Period, rows: dict, *, before: date) -> KpiResult:
@@ -469,6 +516,7 @@ __all__ = [
     "DIMENSIONS",
     "kpi_from_rollups",
     "kpis_from_rollups",
+    "kpis_from_rollups_many",
     "rollup_day",
     "rollup_rows",
     "rollups_rebuild",

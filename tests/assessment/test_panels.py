@@ -22,7 +22,7 @@ from assessment import panels
 from assessment.choices import PeriodKind, TargetKind
 from assessment.kpis import Scope, kpis_compute
 from assessment.models import Scheme
-from assessment.rollups import kpis_from_rollups, rollups_rebuild
+from assessment.rollups import kpis_from_rollups, kpis_from_rollups_many, rollups_rebuild
 from assessment.schemes import period_for, period_publish, scheme_version_new
 from enforcement import workflow
 from enforcement.choices import HandlingMode
@@ -365,7 +365,7 @@ def test_many_departments_from_rollups_equal_each_departments_own(clock, world, 
     )
     scopes = [Scope.of_department_in(hh.pk, d.pk) for d in Department.objects.order_by("code")]
 
-    many = panels.kpis_from_rollups_many(
+    many = kpis_from_rollups_many(
         panels.DEPARTMENT_CODES, scopes=scopes, within=Scope.of(hh), **NOVEMBER
     )
 
